@@ -1,0 +1,244 @@
+"""build_cnn: the convolutional network behind CNNBinaryClassifier, as a plain function."""
+
+import itertools
+import numbers
+
+import keras
+from keras import layers
+
+_POOLING_LAYERS = {"max": layers.MaxPooling2D, "average": layers.AveragePooling2D}
+
+
+def _as_blocks(filters, convs_per_block):
+    """Expand ``filters`` into one tuple of convolution widths per block."""
+    if isinstance(filters, numbers.Integral):
+        filters = (filters,)
+    try:
+        entries = list(filters)
+    except TypeError:
+        raise TypeError(
+            "`filters` must be a sequence with one entry per convolution block, each "
+            f"an int or a tuple of ints. Received: filters={filters!r}"
+        ) from None
+    blocks = []
+    for entry in entries:
+        widths = (
+            (entry,) * convs_per_block
+            if isinstance(entry, numbers.Integral)
+            else tuple(entry)
+        )
+        if not widths or not all(
+            isinstance(w, numbers.Integral) and not isinstance(w, bool) and w >= 1
+            for w in widths
+        ):
+            raise ValueError(
+                "`filters` entries must be positive ints or non-empty tuples of "
+                f"positive ints. Received: filters={filters!r}"
+            )
+        blocks.append(tuple(int(w) for w in widths))
+    return blocks
+
+
+def _check_int(name, value, low):
+    if (
+        not isinstance(value, numbers.Integral)
+        or isinstance(value, bool)
+        or value < low
+    ):
+        raise ValueError(f"`{name}` must be an int >= {low}. Received: {name}={value!r}")
+
+
+def _check_rate(name, value):
+    if not isinstance(value, numbers.Real) or not 0.0 <= value < 1.0:
+        raise ValueError(
+            f"`{name}` must be a float in [0, 1). Received: {name}={value!r}"
+        )
+
+
+def _shrunk(size, window, padding, strides):
+    if padding == "same":
+        return -(-size // strides)
+    return (size - window) // strides + 1
+
+
+def build_cnn(
+    input_shape,
+    filters=(32, 64),
+    *,
+    kernel_size=3,
+    convs_per_block=1,
+    pooling="max",
+    pool_size=2,
+    padding="same",
+    block_dropout=0.0,
+    dense_units=(),
+    dropout=0.5,
+    activation="relu",
+    rescale=None,
+    seed=None,
+):
+    """Build an uncompiled Keras CNN with one sigmoid output for binary classification.
+
+    The network is a stack of convolution blocks followed by a dense head::
+
+        Input -> [Rescaling] -> block 1 -> ... -> block k -> Flatten
+              -> Dense(u1) -> ... -> Dense(um) -> Dropout(dropout) -> Dense(1, sigmoid)
+
+    where each block is ``Conv2D`` layers (one per width), a pooling layer and, when
+    ``block_dropout > 0``, a ``Dropout`` layer.
+
+    Parameters
+    ----------
+    input_shape : tuple of int
+        ``(height, width, channels)`` of one image.
+
+    filters : sequence of int or of tuple of int, default=(32, 64)
+        One entry per convolution block. An int is the number of filters of each of
+        the block's ``convs_per_block`` convolutions; a tuple lists the filters of the
+        block's convolutions one by one, e.g. ``((32, 64), 64, 128)``.
+
+    kernel_size : int, default=3
+        Height and width of every convolution window.
+
+    convs_per_block : int, default=1
+        Number of convolutions in a block whose ``filters`` entry is an int.
+
+    pooling : {"max", "average"} or None, default="max"
+        Pooling layer closing each block; None for no pooling.
+
+    pool_size : int, default=2
+        Pooling window and stride.
+
+    padding : {"same", "valid"}, default="same"
+        Padding of the convolutions and pooling layers, as in Keras.
+
+    block_dropout : float, default=0.0
+        Rate of a ``Dropout`` layer closing each block; 0 adds none.
+
+    dense_units : sequence of int, default=()
+        Units of the hidden ``Dense`` layers of the head, in order.
+
+    dropout : float, default=0.5
+        Rate of the ``Dropout`` layer just before the output layer; 0 adds none.
+
+    activation : str, default="relu"
+        Activation of the convolutions and hidden dense layers.
+
+    rescale : float or None, default=None
+        If not None, a ``Rescaling(rescale)`` layer first scales the pixels, e.g.
+        ``1 / 255`` for uint8 images.
+
+    seed : int or None, default=None
+        Seeds every initializer and dropout layer, each with its own derived seed,
+        so that two builds with the same seed are identical. None leaves Keras'
+        unseeded behaviour.
+
+    Returns
+    -------
+    model : keras.Model
+        An uncompiled functional model mapping images to the probability of the
+        positive class, shape ``(n_samples, 1)``.
+
+    Examples
+    --------
+    The MNIST 7-vs-8 tutorial network:
+
+    >>> from skcnn import build_cnn
+    >>> model = build_cnn((28, 28, 1), filters=(32, 64), padding="valid", dropout=0.5)
+    >>> model.count_params()
+    20417
+    """
+    input_shape = tuple(int(d) for d in input_shape)
+    if len(input_shape) != 3 or min(input_shape) < 1:
+        raise ValueError(
+            "`input_shape` must be (height, width, channels) of positive ints. "
+            f"Received: input_shape={input_shape!r}"
+        )
+    _check_int("convs_per_block", convs_per_block, 1)
+    _check_int("kernel_size", kernel_size, 1)
+    if pooling is not None:
+        if pooling not in _POOLING_LAYERS:
+            raise ValueError(
+                '`pooling` must be one of {"max", "average", None}. '
+                f"Received: pooling={pooling!r}"
+            )
+        _check_int("pool_size", pool_size, 1)
+    if padding not in ("same", "valid"):
+        raise ValueError(
+            '`padding` must be one of {"same", "valid"}. '
+            f"Received: padding={padding!r}"
+        )
+    _check_rate("block_dropout", block_dropout)
+    _check_rate("dropout", dropout)
+    dense_units = tuple(dense_units)
+    for units in dense_units:
+        _check_int("dense_units", units, 1)
+    blocks = _as_blocks(filters, convs_per_block)
+
+    seeds = None if seed is None else itertools.count(int(seed))
+
+    def next_seed():
+        return None if seeds is None else next(seeds) % (2**31 - 1)
+
+    def initializer():
+        return keras.initializers.GlorotUniform(seed=next_seed())
+
+    inputs = keras.Input(shape=input_shape, name="image")
+    x = inputs
+    if rescale is not None:
+        x = layers.Rescaling(rescale, name="rescaling")(x)
+    height, width = input_shape[:2]
+    for b, widths in enumerate(blocks, start=1):
+        for c, n_filters in enumerate(widths, start=1):
+            name = f"block{b}_conv{c}"
+            new = (
+                _shrunk(height, kernel_size, padding, 1),
+                _shrunk(width, kernel_size, padding, 1),
+            )
+            _check_size(name, f"Conv2D(kernel_size={kernel_size})", height, width, new)
+            height, width = new
+            x = layers.Conv2D(
+                n_filters,
+                kernel_size,
+                padding=padding,
+                activation=activation,
+                kernel_initializer=initializer(),
+                name=name,
+            )(x)
+        if pooling is not None:
+            name = f"block{b}_pool"
+            new = (
+                _shrunk(height, pool_size, padding, pool_size),
+                _shrunk(width, pool_size, padding, pool_size),
+            )
+            _check_size(name, f"pool_size={pool_size}", height, width, new)
+            height, width = new
+            x = _POOLING_LAYERS[pooling](pool_size, padding=padding, name=name)(x)
+        if block_dropout:
+            x = layers.Dropout(block_dropout, seed=next_seed(), name=f"block{b}_dropout")(
+                x
+            )
+    x = layers.Flatten(name="flatten")(x)
+    for i, units in enumerate(dense_units, start=1):
+        x = layers.Dense(
+            units,
+            activation=activation,
+            kernel_initializer=initializer(),
+            name=f"dense{i}",
+        )(x)
+    if dropout:
+        x = layers.Dropout(dropout, seed=next_seed(), name="dropout")(x)
+    outputs = layers.Dense(
+        1, activation="sigmoid", kernel_initializer=initializer(), name="output"
+    )(x)
+    return keras.Model(inputs, outputs, name="cnn")
+
+
+def _check_size(layer, what, height, width, new):
+    if min(new) < 1:
+        raise ValueError(
+            f"The network shrinks the image below 1 pixel: layer {layer} "
+            f"({what}) receives {height}x{width} and would output "
+            f"{max(new[0], 0)}x{max(new[1], 0)}. Use padding='same', a smaller "
+            "kernel_size or pool_size, fewer blocks in `filters`, or larger images."
+        )

@@ -1,0 +1,518 @@
+"""CNNBinaryClassifier: a scikit-learn classifier over a Keras 3 CNN."""
+
+import math
+import numbers
+
+import keras
+import numpy as np
+import tensorflow as tf
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+
+from ._architecture import build_cnn
+from .utils._sklearn_compat import (
+    Interval,
+    StrOptions,
+    _check_sample_weight,
+    _fit_context,
+)
+
+_MAX_SEED = 2**31 - 1
+# uint8 pixels stay uint8 (scaled inside the network); anything else becomes float32.
+_DTYPES = (np.float32, np.uint8)
+
+
+def _image_shape_of(X, image_shape):
+    """The (height, width, channels) one sample of validated X stands for."""
+    if X.ndim == 4:
+        shape = X.shape[1:]
+    elif X.ndim == 3:
+        shape = (*X.shape[1:], 1)
+    elif X.ndim == 2:
+        n_features = X.shape[1]
+        if image_shape is not None:
+            shape = tuple(image_shape)
+            if len(shape) == 2:
+                shape = (*shape, 1)
+            if math.prod(shape) != n_features:
+                raise ValueError(
+                    f"image_shape={tuple(image_shape)!r} holds {math.prod(shape)} "
+                    f"pixel values, but X has {n_features} features per sample."
+                )
+            return shape
+        side = math.isqrt(n_features)
+        if side * side == n_features:
+            return (side, side, 1)
+        side = math.isqrt(n_features // 3)
+        if n_features % 3 == 0 and side * side == n_features // 3:
+            return (side, side, 3)
+        return (1, n_features, 1)
+    else:
+        raise ValueError(
+            "X must be images of shape (n_samples, height, width[, channels]) or "
+            "flattened pixels of shape (n_samples, n_features). "
+            f"Got an array of shape {X.shape}."
+        )
+    if image_shape is not None:
+        expected = tuple(image_shape)
+        if len(expected) == 2:
+            expected = (*expected, 1)
+        if expected != tuple(shape):
+            raise ValueError(
+                f"image_shape={tuple(image_shape)!r} does not match the images in X, "
+                f"of shape {tuple(shape)}."
+            )
+    return tuple(int(d) for d in shape)
+
+
+class CNNBinaryClassifier(ClassifierMixin, BaseEstimator):
+    """Convolutional neural network for binary image classification.
+
+    A scikit-learn classifier that builds a Keras 3 CNN (see :func:`build_cnn`) in
+    ``fit`` from its parameters and the shape of the images, trains it with binary
+    cross-entropy, and predicts the original labels.
+
+    Parameters
+    ----------
+    filters : sequence of int or of tuple of int, default=(32, 64)
+        One entry per convolution block: the number of filters of each of its
+        ``convs_per_block`` convolutions, or a tuple listing the filters of the
+        block's convolutions one by one.
+
+    dropout : float, default=0.5
+        Rate of the ``Dropout`` layer just before the output layer; 0 for none.
+
+    kernel_size : int, default=3
+        Height and width of every convolution window.
+
+    convs_per_block : int, default=1
+        Convolutions in a block whose ``filters`` entry is an int.
+
+    pooling : {"max", "average"} or None, default="max"
+        Pooling layer closing each block; None for none.
+
+    pool_size : int, default=2
+        Pooling window and stride.
+
+    padding : {"same", "valid"}, default="same"
+        Padding of convolutions and pooling. "same" works for images of any size;
+        published architectures often use "valid".
+
+    block_dropout : float, default=0.0
+        Rate of a ``Dropout`` layer closing each block; 0 for none.
+
+    dense_units : sequence of int, default=()
+        Units of the hidden ``Dense`` layers of the head.
+
+    activation : str, default="relu"
+        Activation of convolutions and hidden dense layers (a Keras name).
+
+    image_shape : tuple of int or None, default=None
+        ``(height, width[, channels])`` of one image when X is given as flattened
+        pixels of shape ``(n_samples, n_features)``. When None, a square grayscale
+        image is assumed if ``n_features`` is a square, then a square RGB image if
+        ``n_features / 3`` is, else a ``1 x n_features`` strip. Ignored for image
+        input other than as a check of its shape.
+
+    optimizer : str or keras.optimizers.Optimizer, default="adam"
+        A Keras optimizer name, or an optimizer whose configuration is copied for
+        each fit.
+
+    learning_rate : float, default=0.001
+        Learning rate given to the optimizer.
+
+    epochs : int, default=10
+        Maximum number of passes over the training data.
+
+    batch_size : int, default=32
+        Samples per gradient update, and per prediction batch.
+
+    early_stopping : bool, default=False
+        Whether to hold out ``validation_fraction`` of the training data (a
+        stratified, seeded split) and stop when its loss has not improved for
+        ``n_iter_no_change`` epochs, restoring the weights of the best epoch.
+
+    validation_fraction : float, default=0.1
+        Fraction of the training data held out when ``early_stopping`` is True.
+
+    n_iter_no_change : int, default=5
+        Epochs without improvement of the validation loss before stopping.
+
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes, keyed by label, as in scikit-learn: "balanced"
+        weighs each class by ``n_samples / (2 * n_samples_of_class)``.
+
+    callbacks : list of keras.callbacks.Callback or None, default=None
+        Keras callbacks passed through to ``keras.Model.fit``.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the weights, dropout, shuffling and validation split. An int makes
+        ``fit`` reproducible, without touching any global random generator.
+
+    verbose : int, default=1
+        Keras verbosity: 0 is silent, 1 shows a progress bar, 2 one line per
+        epoch.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (2,)
+        The two class labels, sorted; ``classes_[1]`` is the positive class.
+
+    model_ : keras.Model
+        The trained network (compiled), mapping images to the probability of
+        ``classes_[1]``.
+
+    history_ : dict of str to list of float
+        Per-epoch losses and metrics, as in ``keras.callbacks.History``; with
+        ``early_stopping``, the ``val_`` entries too.
+
+    n_iter_ : int
+        Number of epochs run.
+
+    image_shape_ : tuple of int
+        ``(height, width, channels)`` of the images the network takes.
+
+    n_features_in_ : int
+        Number of pixel values per sample, ``height * width * channels``.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when X has string column names.
+
+    See Also
+    --------
+    build_cnn : The function that builds the network.
+    make_baseline : A logistic-regression pipeline taking the same input.
+
+    Notes
+    -----
+    uint8 pixels are scaled by 1/255 inside the network (a ``Rescaling`` layer), so
+    the data stays uint8 in memory; the fitted network applies the same scaling to
+    whatever it is given at predict time. Float input is used as it is.
+
+    Examples
+    --------
+    >>> from skcnn import CNNBinaryClassifier
+    >>> from skcnn.datasets import load_digits_pair
+    >>> X, y = load_digits_pair(return_X_y=True)
+    >>> clf = CNNBinaryClassifier(filters=(8,), epochs=3, random_state=0, verbose=0)
+    >>> clf.fit(X, y).predict(X[:3]).shape
+    (3,)
+    """
+
+    _parameter_constraints = {
+        "filters": ["array-like", Interval(numbers.Integral, 1, None, closed="left")],
+        "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
+        "kernel_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "convs_per_block": [Interval(numbers.Integral, 1, None, closed="left")],
+        "pooling": [StrOptions({"max", "average"}), None],
+        "pool_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "padding": [StrOptions({"same", "valid"})],
+        "block_dropout": [Interval(numbers.Real, 0, 1, closed="left")],
+        "dense_units": ["array-like"],
+        "activation": [str],
+        "image_shape": ["array-like", None],
+        "optimizer": [str, keras.optimizers.Optimizer],
+        "learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
+        "epochs": [Interval(numbers.Integral, 1, None, closed="left")],
+        "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left")],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+        "callbacks": [list, None],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        filters=(32, 64),
+        dropout=0.5,
+        *,
+        kernel_size=3,
+        convs_per_block=1,
+        pooling="max",
+        pool_size=2,
+        padding="same",
+        block_dropout=0.0,
+        dense_units=(),
+        activation="relu",
+        image_shape=None,
+        optimizer="adam",
+        learning_rate=0.001,
+        epochs=10,
+        batch_size=32,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=5,
+        class_weight=None,
+        callbacks=None,
+        random_state=None,
+        verbose=1,
+    ):
+        self.filters = filters
+        self.dropout = dropout
+        self.kernel_size = kernel_size
+        self.convs_per_block = convs_per_block
+        self.pooling = pooling
+        self.pool_size = pool_size
+        self.padding = padding
+        self.block_dropout = block_dropout
+        self.dense_units = dense_units
+        self.activation = activation
+        self.image_shape = image_shape
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.class_weight = class_weight
+        self.callbacks = callbacks
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False
+        tags.input_tags.three_d_array = True
+        return tags
+
+    # ------------------------------------------------------------------ fit
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Build and train the network.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, height, width[, channels]) or \
+                (n_samples, n_features)
+            Images (uint8 pixels are scaled by 1/255 inside the network, float
+            pixels are used as given) or flattened pixels, see ``image_shape``.
+
+        y : array-like of shape (n_samples,)
+            Labels of exactly two classes (strings, ints or bools).
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample weights of the loss, multiplied by ``class_weight``.
+
+        Returns
+        -------
+        self : CNNBinaryClassifier
+            The fitted estimator.
+        """
+        X, y = validate_data(self, X, y, allow_nd=True, dtype=_DTYPES)
+        X = self._as_images(X, fitting=True)
+        y_encoded = self._encode_targets(y)
+        weights = _check_sample_weight(sample_weight, X, dtype=np.float32)
+        if self.class_weight is not None:
+            weights = weights * compute_sample_weight(self.class_weight, y)
+        weights = weights.astype(np.float32)
+
+        rng = check_random_state(self.random_state)
+        build_seed, shuffle_seed, split_seed = (
+            int(s) for s in rng.randint(0, _MAX_SEED, size=3)
+        )
+
+        validation = None
+        callbacks = list(self.callbacks or [])
+        if self.early_stopping:
+            train, val = train_test_split(
+                np.arange(len(X)),
+                test_size=self.validation_fraction,
+                stratify=y_encoded,
+                random_state=split_seed,
+            )
+            validation = self._dataset(X[val], y_encoded[val], weights[val])
+            X, y_encoded, weights = X[train], y_encoded[train], weights[train]
+            callbacks.append(
+                keras.callbacks.EarlyStopping(
+                    monitor="val_loss",
+                    patience=self.n_iter_no_change,
+                    restore_best_weights=True,
+                )
+            )
+
+        model = build_cnn(
+            self.image_shape_,
+            self.filters,
+            kernel_size=self.kernel_size,
+            convs_per_block=self.convs_per_block,
+            pooling=self.pooling,
+            pool_size=self.pool_size,
+            padding=self.padding,
+            block_dropout=self.block_dropout,
+            dense_units=self.dense_units,
+            dropout=self.dropout,
+            activation=self.activation,
+            rescale=1 / 255 if X.dtype == np.uint8 else None,
+            seed=build_seed,
+        )
+        model.compile(optimizer=self._make_optimizer(), loss="binary_crossentropy")
+        # Creating the optimizer's variables now, not inside the first traced
+        # training step, spares TensorFlow a second trace of that step.
+        model.optimizer.build(model.trainable_variables)
+        history = model.fit(
+            self._dataset(X, y_encoded, weights, shuffle_seed=shuffle_seed),
+            epochs=self.epochs,
+            validation_data=validation,
+            callbacks=callbacks,
+            shuffle=False,
+            verbose=self.verbose,
+        )
+        self.model_ = model
+        self.history_ = {k: [float(v) for v in vs] for k, vs in history.history.items()}
+        self.n_iter_ = len(history.epoch)
+        return self
+
+    def _encode_targets(self, y):
+        check_classification_targets(y)
+        y_type = type_of_target(y, input_name="y", raise_unknown=True)
+        classes, y_encoded = np.unique(y, return_inverse=True)
+        if y_type != "binary" or len(classes) != 2:
+            shown = [c.item() if hasattr(c, "item") else c for c in classes[:10]]
+            more = ", ..." if len(classes) > 10 else ""
+            prefix = (
+                f"Only binary classification is supported. The type of the target "
+                f"is {y_type}. "
+                if y_type != "binary"
+                else ""
+            )
+            raise ValueError(
+                f"{prefix}CNNBinaryClassifier supports binary targets only. Got "
+                f"{len(classes)} class{'es' if len(classes) != 1 else ''}: "
+                f"{str(shown)[:-1]}{more}]."
+            )
+        self.classes_ = classes
+        return y_encoded.astype(np.float32)
+
+    def _make_optimizer(self):
+        if isinstance(self.optimizer, keras.optimizers.Optimizer):
+            config = {**self.optimizer.get_config(), "learning_rate": self.learning_rate}
+            return type(self.optimizer).from_config(config)
+        try:
+            optimizer_class = type(keras.optimizers.get(self.optimizer))
+        except ValueError:
+            raise ValueError(
+                "`optimizer` must be the name of a Keras optimizer, such as 'adam', "
+                f"'sgd' or 'rmsprop'. Received: optimizer={self.optimizer!r}"
+            ) from None
+        return optimizer_class(learning_rate=self.learning_rate)
+
+    def _as_images(self, X, fitting):
+        """Validated X as a (n, height, width, channels) array, uint8 or float32."""
+        if fitting:
+            self.image_shape_ = _image_shape_of(X, self.image_shape)
+            self.n_features_in_ = math.prod(self.image_shape_)
+        elif X.ndim == 2:
+            if X.shape[1] != self.n_features_in_:
+                raise ValueError(
+                    f"X has {X.shape[1]} features, but {type(self).__name__} is "
+                    f"expecting {self.n_features_in_} features as input."
+                )
+        else:
+            got = _image_shape_of(X, None)
+            if got != self.image_shape_:
+                raise ValueError(
+                    f"X has images of shape {got}, but {type(self).__name__} is "
+                    f"expecting images of shape {self.image_shape_} "
+                    "(height, width, channels)."
+                )
+        return X.reshape((len(X), *self.image_shape_))
+
+    def _dataset(self, X, y=None, weights=None, shuffle_seed=None):
+        """A batched tf.data pipeline over the rows of X, shuffled when seeded.
+
+        Batches are gathered from the arrays by index, so the data is not copied
+        into a shuffle buffer and uint8 pixels stay uint8 until the network.
+        Without y (prediction), the last batch is padded to ``batch_size`` rows:
+        the network then always runs on batches of one shape, and the prediction
+        of a sample does not depend on which other samples share its batch.
+        """
+        arrays = tuple(a for a in (X, y, weights) if a is not None)
+        indices = tf.data.Dataset.range(len(X))
+        if shuffle_seed is not None:
+            indices = indices.shuffle(
+                len(X), seed=shuffle_seed, reshuffle_each_iteration=True
+            )
+        tensors = tuple(tf.constant(a) for a in arrays)
+        batch_size = self.batch_size
+
+        def gather(idx):
+            return tuple(tf.gather(t, idx) for t in tensors)
+
+        def gather_padded(idx):
+            idx = tf.pad(idx, [[0, batch_size - tf.shape(idx)[0]]])
+            return tf.gather(tensors[0], idx)
+
+        batches = indices.batch(batch_size).map(gather if y is not None else gather_padded)
+        return batches.prefetch(tf.data.AUTOTUNE)
+
+    # -------------------------------------------------------------- predict
+    def _positive_proba(self, X):
+        check_is_fitted(self)
+        if getattr(X, "ndim", None) == 2 or hasattr(X, "columns"):
+            X = validate_data(self, X, reset=False, allow_nd=True, dtype=_DTYPES)
+        else:
+            X = check_array(X, allow_nd=True, dtype=_DTYPES)
+        X = self._as_images(X, fitting=False)
+        proba = self.model_.predict(
+            self._dataset(X), verbose=self.verbose if len(X) > self.batch_size else 0
+        )
+        return proba[: len(X), 0].astype(np.float64)
+
+    def predict_proba(self, X):
+        """Probability of each class.
+
+        Parameters
+        ----------
+        X : array-like of the shape given to ``fit``
+            Images or flattened pixels.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, 2)
+            Columns follow ``classes_``.
+        """
+        positive = self._positive_proba(X)
+        return np.column_stack([1.0 - positive, positive])
+
+    def decision_function(self, X):
+        """Log-odds of the positive class ``classes_[1]``.
+
+        Parameters
+        ----------
+        X : array-like of the shape given to ``fit``
+            Images or flattened pixels.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+            ``log(p / (1 - p))`` of the predicted probability ``p``; positive
+            means ``classes_[1]``.
+        """
+        positive = self._positive_proba(X)
+        eps = np.finfo(np.float32).eps
+        positive = np.clip(positive, eps, 1 - eps)
+        return np.log(positive) - np.log1p(-positive)
+
+    def predict(self, X):
+        """Predicted class labels.
+
+        Parameters
+        ----------
+        X : array-like of the shape given to ``fit``
+            Images or flattened pixels.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            ``classes_[1]`` where its probability exceeds 0.5, else ``classes_[0]``.
+        """
+        positive = self._positive_proba(X)
+        return self.classes_[(positive > 0.5).astype(int)]
