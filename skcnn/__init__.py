@@ -1,9 +1,28 @@
 """skcnn: convolutional neural networks as scikit-learn estimators for binary images."""
 
-from ._architecture import build_cnn
-from ._baseline import make_baseline
-from ._classifier import CNNBinaryClassifier
+import importlib
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["CNNBinaryClassifier", "__version__", "build_cnn", "make_baseline"]
+# Public names and the private module each lives in. They are imported on first
+# use (PEP 562), so that `import skcnn` and `skcnn --help` do not start TensorFlow.
+_LAZY = {
+    "CNNBinaryClassifier": "._classifier",
+    "build_cnn": "._architecture",
+    "make_baseline": "._baseline",
+    "compare_estimators": "._compare",
+}
+
+__all__ = [*sorted(_LAZY), "__version__"]
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'skcnn' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted([*globals(), *_LAZY])

@@ -1,0 +1,232 @@
+"""
+=========================================================
+Overhead of CNNBinaryClassifier over plain Keras
+=========================================================
+
+Fits the same network (the MNIST 7-vs-8 tutorial CNN, ``build_cnn((28, 28, 1),
+filters=(32, 64), padding="valid", dropout=0.5)``) two ways, interleaved in the
+same process:
+
+* direct: what a Keras user writes - build_cnn, compile with Adam(0.001) and
+  binary cross-entropy, ``model.fit(X, y_float, epochs, batch_size,
+  shuffle=True)``, then ``model.predict(X, batch_size)``;
+* wrapper: ``CNNBinaryClassifier(...).fit(X, y)``, then ``predict_proba(X)``.
+
+Both timings include everything from building the model to the end of training
+(label encoding included). The first run of each path is a warm-up and is not
+timed; ``keras.backend.clear_session()`` runs (untimed) before every run of both
+paths. The reported overhead is median(wrapper) / median(direct); the target is
+at most 1.05 for fit.
+
+The default data needs no download: sklearn's bundled 8x8 digits 7 and 8,
+upsampled to 28x28 with Pillow and tiled (with random shifts of up to 2 pixels)
+to ``--n-samples`` uint8 images. ``--data`` takes an .npz file with arrays
+``X`` (uint8, shape (n, 28, 28, 1)) and ``y`` (two classes) instead.
+
+Example::
+
+    python benchmarks/bench_overhead.py --repeats 5 --json overhead.json
+"""
+
+import argparse
+import gc
+import os
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+from _bench_common import (  # noqa: E402
+    digits_pair_images,
+    dump_json,
+    environment,
+    print_environment,
+    tile_images,
+)
+from skcnn import CNNBinaryClassifier, build_cnn  # noqa: E402
+
+FIT_TARGET = 1.05
+ARCH = dict(filters=(32, 64), padding="valid", dropout=0.5)
+
+
+def load_data(args):
+    if args.data:
+        with np.load(args.data) as f:
+            X, y = f["X"], f["y"]
+        if X.ndim == 3:
+            X = X[..., None]
+        return X[: args.n_samples], y[: args.n_samples]
+    X, y = digits_pair_images((7, 8), size=28)
+    return tile_images(X, y, args.n_samples, args.random_state)
+
+
+def run_direct(X, y, args):
+    """What a Keras user writes.
+
+    Returns (fit wall s, predict wall s, fit CPU s, predict CPU s), final loss.
+    """
+    c0, t0 = time.process_time(), time.perf_counter()
+    y_float = (y == np.unique(y)[1]).astype("float32")
+    model = build_cnn(
+        X.shape[1:], **ARCH, rescale=1 / 255, seed=args.random_state
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(0.001), loss="binary_crossentropy"
+    )
+    history = model.fit(
+        X,
+        y_float,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        shuffle=True,
+        verbose=0,
+    )
+    c1, t1 = time.process_time(), time.perf_counter()
+    proba = model.predict(X, batch_size=args.batch_size, verbose=0)
+    c2, t2 = time.process_time(), time.perf_counter()
+    assert proba.shape == (len(X), 1)
+    return (t1 - t0, t2 - t1, c1 - c0, c2 - c1), history.history["loss"][-1]
+
+
+def run_wrapper(X, y, args):
+    """The same through CNNBinaryClassifier; returns as ``run_direct``."""
+    c0, t0 = time.process_time(), time.perf_counter()
+    clf = CNNBinaryClassifier(
+        **ARCH,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        random_state=args.random_state,
+        verbose=0,
+    ).fit(X, y)
+    c1, t1 = time.process_time(), time.perf_counter()
+    proba = clf.predict_proba(X)
+    c2, t2 = time.process_time(), time.perf_counter()
+    assert proba.shape == (len(X), 2)
+    return (t1 - t0, t2 - t1, c1 - c0, c2 - c1), clf.history_["loss"][-1]
+
+
+PATHS = {"direct (keras)": run_direct, "CNNBinaryClassifier": run_wrapper}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0].strip("=\n "))
+    parser.add_argument("--n-samples", type=int, default=2000)
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--repeats", type=int, default=5, help="timed runs per path")
+    parser.add_argument(
+        "--warmup", type=int, default=1, help="untimed runs per path before timing"
+    )
+    parser.add_argument("--random-state", type=int, default=0)
+    parser.add_argument(
+        "--data", default=None, help="optional .npz with X (uint8 images) and y"
+    )
+    parser.add_argument("--json", default=None, metavar="PATH")
+    args = parser.parse_args()
+
+    keras.utils.set_random_seed(args.random_state)
+    X, y = load_data(args)
+    info = environment()
+    print_environment(info)
+    print(
+        f"Data: {X.shape[0]} images {X.shape[1:]} {X.dtype}, classes "
+        f"{np.unique(y).tolist()}; epochs={args.epochs}, "
+        f"batch_size={args.batch_size}, "
+        f"params={build_cnn(X.shape[1:], **ARCH, rescale=1 / 255).count_params()}"
+    )
+    print(f"Warm-up ({args.warmup} untimed run(s) per path), then {args.repeats} "
+          "interleaved repeats")
+
+    keys = ("fit", "predict", "fit_cpu", "predict_cpu")
+    times = {name: {k: [] for k in (*keys, "loss")} for name in PATHS}
+    load_before = os.getloadavg()
+    for rep in range(-args.warmup, args.repeats):
+        for name, run in PATHS.items():
+            keras.backend.clear_session()
+            gc.collect()
+            measured, loss = run(X, y, args)
+            tag = "warm-up" if rep < 0 else f"repeat {rep + 1}"
+            print(
+                f"  {tag:<9} {name:<20} fit {measured[0]:6.2f}s "
+                f"(CPU {measured[2]:6.2f}s)  predict {measured[1]:5.3f}s "
+                f"(CPU {measured[3]:5.3f}s)  loss {loss:.4f}"
+            )
+            if rep >= 0:
+                for k, v in zip(keys, measured):
+                    times[name][k].append(v)
+                times[name]["loss"].append(loss)
+    load_after = os.getloadavg()
+
+    med = {
+        name: {k: float(np.median(v)) for k, v in t.items()} for name, t in times.items()
+    }
+    direct_name, wrapper_name = PATHS
+    ratios = {k: med[wrapper_name][k] / med[direct_name][k] for k in keys}
+    # The ratio of each interleaved pair, to show the spread of the ratio itself.
+    pairwise = {
+        k: (np.array(times[wrapper_name][k]) / np.array(times[direct_name][k])).tolist()
+        for k in keys
+    }
+
+    print()
+    print(
+        f"{'Path':<22}{'fit (s)':>10}{'predict (s)':>13}{'fit CPU (s)':>13}"
+        f"{'predict CPU (s)':>17}{'final loss':>12}"
+    )
+    print("-" * 87)
+    for name in PATHS:
+        m = med[name]
+        print(
+            f"{name:<22}{m['fit']:>10.3f}{m['predict']:>13.3f}{m['fit_cpu']:>13.3f}"
+            f"{m['predict_cpu']:>17.3f}{m['loss']:>12.4f}"
+        )
+    print("(medians of the timed repeats; CPU = process CPU time, all threads)")
+    print()
+    print(
+        f"{'Ratio wrapper / direct':<26}{'median':>8}{'pairwise min-max':>19}"
+        f"{'target':>10}"
+    )
+    print("-" * 63)
+    labels = {
+        "fit": "fit, wall",
+        "predict": "predict, wall",
+        "fit_cpu": "fit, CPU",
+        "predict_cpu": "predict, CPU",
+    }
+    for k in keys:
+        lo, hi = min(pairwise[k]), max(pairwise[k])
+        target = f"<= {FIT_TARGET}" if k.startswith("fit") else "-"
+        verdict = ""
+        if k.startswith("fit"):
+            verdict = "  OK" if ratios[k] <= FIT_TARGET else "  ABOVE TARGET"
+        print(
+            f"{labels[k]:<26}{ratios[k]:>8.3f}{f'{lo:.3f}-{hi:.3f}':>19}"
+            f"{target:>10}{verdict}"
+        )
+    print(
+        f"Load average (1 min) before / after: {load_before[0]:.2f} / "
+        f"{load_after[0]:.2f} on {os.cpu_count()} CPUs"
+    )
+
+    results = {
+        "times": times,
+        "median": med,
+        "ratios": ratios,
+        "ratios_pairwise": pairwise,
+        "fit_target": FIT_TARGET,
+        "loadavg_before": load_before,
+        "loadavg_after": load_after,
+        "data": {
+            "n_samples": int(X.shape[0]),
+            "image_shape": list(X.shape[1:]),
+            "dtype": str(X.dtype),
+            "source": args.data or "sklearn digits 7 vs 8, upsampled to 28x28, tiled",
+        },
+    }
+    dump_json(args.json, info, args, results)
+
+
+if __name__ == "__main__":
+    main()

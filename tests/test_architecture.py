@@ -1,0 +1,128 @@
+import keras
+import numpy as np
+import pytest
+
+from skcnn import CNNBinaryClassifier, build_cnn
+
+
+def _layer_summary(model):
+    """(class name, key config) of every layer but the input, in order."""
+    out = []
+    for layer in model.layers[1:]:
+        config = layer.get_config()
+        keys = ("filters", "kernel_size", "pool_size", "padding", "rate", "units")
+        keys += ("activation",)
+        out.append((type(layer).__name__, {k: config[k] for k in keys if k in config}))
+    return out
+
+
+def test_mnist_7v8_tutorial_architecture():
+    # Input 28x28x1, Conv2D(32,3x3,relu), MaxPool 2, Conv2D(64,3x3,relu), MaxPool 2,
+    # Flatten, Dropout 0.5, Dense(1,sigmoid): 20,417 parameters.
+    model = build_cnn((28, 28, 1), filters=(32, 64), padding="valid", dropout=0.5)
+    assert model.count_params() == 20_417
+    conv = {"kernel_size": (3, 3), "padding": "valid", "activation": "relu"}
+    pool = {"pool_size": (2, 2), "padding": "valid"}
+    assert _layer_summary(model) == [
+        ("Conv2D", {"filters": 32, **conv}),
+        ("MaxPooling2D", pool),
+        ("Conv2D", {"filters": 64, **conv}),
+        ("MaxPooling2D", pool),
+        ("Flatten", {}),
+        ("Dropout", {"rate": 0.5}),
+        ("Dense", {"units": 1, "activation": "sigmoid"}),
+    ]
+
+
+def test_covid_xray_tutorial_architecture():
+    model = build_cnn(
+        (224, 224, 3),
+        filters=((32, 64), 64, 128),
+        padding="valid",
+        block_dropout=0.25,
+        dense_units=(64,),
+        dropout=0.5,
+    )
+    assert model.count_params() == 5_668_097
+    assert sum(np.prod(w.shape) for w in model.trainable_weights) == 5_668_097
+    conv = {"kernel_size": (3, 3), "padding": "valid", "activation": "relu"}
+    pool = ("MaxPooling2D", {"pool_size": (2, 2), "padding": "valid"})
+    drop = ("Dropout", {"rate": 0.25})
+    assert _layer_summary(model) == [
+        ("Conv2D", {"filters": 32, **conv}),
+        ("Conv2D", {"filters": 64, **conv}),
+        pool,
+        drop,
+        ("Conv2D", {"filters": 64, **conv}),
+        pool,
+        drop,
+        ("Conv2D", {"filters": 128, **conv}),
+        pool,
+        drop,
+        ("Flatten", {}),
+        ("Dense", {"units": 64, "activation": "relu"}),
+        ("Dropout", {"rate": 0.5}),
+        ("Dense", {"units": 1, "activation": "sigmoid"}),
+    ]
+
+
+def test_estimator_builds_the_tutorial_network(digits):
+    """The estimator's parameters express the MNIST tutorial network exactly."""
+    X = np.zeros((4, 28, 28, 1), dtype=np.float32)
+    y = [7, 8, 7, 8]
+    clf = CNNBinaryClassifier(
+        filters=(32, 64), padding="valid", dropout=0.5, epochs=1, verbose=0
+    ).fit(X, y)
+    assert clf.model_.count_params() == 20_417
+
+
+def test_convs_per_block():
+    model = build_cnn((16, 16, 1), filters=(8, 16), convs_per_block=2)
+    convs = [layer.filters for layer in model.layers if "conv" in layer.name]
+    assert convs == [8, 8, 16, 16]
+
+
+def test_uint8_rescaling_layer():
+    model = build_cnn((8, 8, 1), filters=(4,), rescale=1 / 255)
+    assert isinstance(model.layers[1], keras.layers.Rescaling)
+    assert model.count_params() == build_cnn((8, 8, 1), filters=(4,)).count_params()
+
+
+def test_same_seed_same_weights():
+    a = build_cnn((8, 8, 1), filters=(4, 8), seed=3)
+    b = build_cnn((8, 8, 1), filters=(4, 8), seed=3)
+    c = build_cnn((8, 8, 1), filters=(4, 8), seed=4)
+    for wa, wb in zip(a.get_weights(), b.get_weights(), strict=True):
+        np.testing.assert_array_equal(wa, wb)
+    assert not np.array_equal(a.get_weights()[0], c.get_weights()[0])
+
+
+def test_shrinking_below_one_pixel_names_the_layer():
+    with pytest.raises(ValueError, match=r"block2_conv1 .*receives 2x2.*output 0x0"):
+        build_cnn((6, 6, 1), filters=(4, 4), padding="valid", kernel_size=3)
+    with pytest.raises(ValueError, match=r"block1_pool"):
+        build_cnn((1, 1, 1), filters=(4,), padding="valid", kernel_size=1)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"filters": (0,)}, "filters"),
+        ({"filters": ((),)}, "filters"),
+        ({"pooling": "median"}, "pooling"),
+        ({"padding": "full"}, "padding"),
+        ({"dropout": 1.0}, "dropout"),
+        ({"dense_units": (0,)}, "dense_units"),
+    ],
+)
+def test_bad_architecture_parameters(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        build_cnn((8, 8, 1), **kwargs)
+
+
+def test_no_pooling_and_average_pooling():
+    assert not any(
+        "pool" in layer.name for layer in build_cnn((8, 8, 1), pooling=None).layers
+    )
+    model = build_cnn((8, 8, 1), pooling="average")
+    assert isinstance(model.get_layer("block1_pool"), keras.layers.AveragePooling2D)

@@ -1,0 +1,331 @@
+import random
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from sklearn.exceptions import NotFittedError
+from tensorflow.python.framework.config import is_op_determinism_enabled
+
+import skcnn._classifier
+from skcnn import CNNBinaryClassifier
+
+from .conftest import class_sorted
+
+
+# --------------------------------------------------------------- targets
+@pytest.mark.parametrize(
+    "labels",
+    [
+        np.array(["cat", "dog"]),
+        np.array([False, True]),
+        np.array([-1, 1]),
+        np.array(["NORMAL", "PNEUMONIA"], dtype=object),
+    ],
+)
+def test_any_two_labels(digits, fast_params, labels):
+    X, y = digits
+    y_labels = labels[(y == 8).astype(int)]
+    clf = CNNBinaryClassifier(**fast_params, random_state=0).fit(X, y_labels)
+    np.testing.assert_array_equal(clf.classes_, np.sort(labels))
+    pred = clf.predict(X)
+    assert pred.dtype == y_labels.dtype
+    assert set(pred) <= set(labels)
+    proba = clf.predict_proba(X)
+    assert proba.shape == (len(X), 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    # Column k is the probability of classes_[k]: predict agrees with it.
+    np.testing.assert_array_equal(pred, clf.classes_[proba.argmax(axis=1)])
+    assert clf.score(X, y_labels) == np.mean(pred == y_labels)
+
+
+def test_decision_function_is_log_odds_of_classes_1(fitted_cnn, digits):
+    X, _ = digits
+    proba = fitted_cnn.predict_proba(X)[:, 1]
+    scores = fitted_cnn.decision_function(X)
+    assert scores.shape == (len(X),)
+    np.testing.assert_allclose(1 / (1 + np.exp(-scores)), proba, rtol=1e-6)
+    np.testing.assert_array_equal(
+        fitted_cnn.predict(X), fitted_cnn.classes_[(scores > 0).astype(int)]
+    )
+
+
+def test_learns_the_digits(digits):
+    X, y = digits
+    clf = CNNBinaryClassifier(epochs=15, random_state=0, verbose=0)
+    assert clf.fit(X, y).score(X, y) > 0.95
+
+
+@pytest.mark.parametrize(
+    "y, match",
+    [
+        (["a", "b", "c"] * 4, r"binary targets only\. Got 3 classes: \['a', 'b', 'c'\]"),
+        ([1] * 12, r"binary targets only\. Got 1 class: \[1\]"),
+    ],
+)
+def test_not_binary_is_a_clear_error(y, match):
+    X = np.zeros((12, 4, 4), dtype=np.uint8)
+    with pytest.raises(ValueError, match=match):
+        CNNBinaryClassifier(verbose=0).fit(X, y)
+
+
+def test_multiclass_uses_scikit_learn_wording():
+    X = np.zeros((6, 4, 4), dtype=np.uint8)
+    with pytest.raises(ValueError, match="Only binary classification is supported"):
+        CNNBinaryClassifier(verbose=0).fit(X, [0, 1, 2, 0, 1, 2])
+
+
+def test_predict_before_fit():
+    with pytest.raises(NotFittedError):
+        CNNBinaryClassifier().predict(np.zeros((2, 4, 4)))
+
+
+# ----------------------------------------------------------------- inputs
+def test_image_layouts_agree(digits, fast_params):
+    """(n, h, w), (n, h, w, 1) and (n, h*w) with image_shape train the same net."""
+    X, y = digits
+    probas = []
+    for X_in, shape in [
+        (X, None),
+        (X[..., 0], None),
+        (X.reshape(len(X), -1), (8, 8)),
+        (X.reshape(len(X), -1), None),  # a square: inferred as 8x8x1
+    ]:
+        clf = CNNBinaryClassifier(**fast_params, image_shape=shape, random_state=0)
+        clf.fit(X_in, y)
+        assert clf.image_shape_ == (8, 8, 1)
+        assert clf.n_features_in_ == 64
+        probas.append(clf.predict_proba(X_in))
+    for proba in probas[1:]:
+        np.testing.assert_array_equal(proba, probas[0])
+
+
+@pytest.mark.parametrize(
+    "n_features, image_shape, expected",
+    [(64, None, (8, 8, 1)), (48, None, (4, 4, 3)), (10, None, (1, 10, 1)),
+     (48, (4, 12), (4, 12, 1)), (48, (2, 8, 3), (2, 8, 3))],
+)
+def test_image_shape_of_flat_pixels(n_features, image_shape, expected):
+    X = np.random.RandomState(0).rand(6, n_features)
+    clf = CNNBinaryClassifier(filters=(2,), epochs=1, image_shape=image_shape, verbose=0)
+    assert clf.fit(X, [0, 1] * 3).image_shape_ == expected
+
+
+def test_image_shape_mismatch():
+    X = np.zeros((4, 48))
+    with pytest.raises(ValueError, match=r"image_shape=\(5, 5\) holds 25 pixel values"):
+        CNNBinaryClassifier(image_shape=(5, 5), verbose=0).fit(X, [0, 1, 0, 1])
+
+
+def test_wrong_image_shape_at_predict_says_expected_and_got(fitted_cnn):
+    with pytest.raises(ValueError, match=r"images of shape \(9, 9, 1\).*\(8, 8, 1\)"):
+        fitted_cnn.predict(np.zeros((2, 9, 9, 1), dtype=np.uint8))
+    with pytest.raises(ValueError, match="X has 10 features, but .* expecting 64"):
+        fitted_cnn.predict(np.zeros((2, 10)))
+
+
+def test_uint8_is_scaled_inside_the_network(digits, fast_params):
+    """uint8 pixels reach Keras as uint8 and are scaled by the network itself."""
+    X, y = digits
+    clf = CNNBinaryClassifier(**fast_params, random_state=0).fit(X, y)
+    assert isinstance(clf.model_.get_layer("rescaling"), keras.layers.Rescaling)
+    # The same pixels given as float 0-255 are scaled the same way.
+    np.testing.assert_allclose(
+        clf.predict_proba(X.astype(np.float32)), clf.predict_proba(X), rtol=1e-6
+    )
+    seen = []
+    original = skcnn._classifier.CNNBinaryClassifier._dataset
+
+    def spy(self, X, *args, **kwargs):
+        seen.append(X.dtype)
+        return original(self, X, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(skcnn._classifier.CNNBinaryClassifier, "_dataset", spy)
+        CNNBinaryClassifier(**fast_params, random_state=0).fit(X, y).predict(X)
+    assert seen == [np.uint8, np.uint8]
+
+
+def test_float_input_is_used_as_given(digits, fast_params):
+    X, y = digits
+    clf = CNNBinaryClassifier(**fast_params, random_state=0).fit(X / 255.0, y)
+    assert "rescaling" not in [layer.name for layer in clf.model_.layers]
+    # Float pixels already in [0, 1] train the same network as uint8 pixels.
+    uint8 = CNNBinaryClassifier(**fast_params, random_state=0).fit(X, y)
+    np.testing.assert_allclose(
+        clf.predict_proba(X / 255.0), uint8.predict_proba(X), atol=1e-4
+    )
+
+
+# ----------------------------------------------------- training options
+def test_early_stopping_splits_class_sorted_data_stratified(digits, monkeypatch):
+    X, y = class_sorted(*digits)
+    splits = []
+    original = skcnn._classifier.train_test_split
+
+    def record(*args, **kwargs):
+        result = original(*args, **kwargs)
+        splits.append(result)
+        return result
+
+    monkeypatch.setattr(skcnn._classifier, "train_test_split", record)
+    clf = CNNBinaryClassifier(
+        filters=(4,),
+        epochs=40,
+        early_stopping=True,
+        validation_fraction=0.2,
+        n_iter_no_change=2,
+        learning_rate=0.03,
+        random_state=0,
+        verbose=0,
+    ).fit(X, y)
+    (train, val), = splits
+    # Both classes in the validation set, in the proportions of the data.
+    assert len(val) == int(np.ceil(0.2 * len(X)))
+    assert abs(np.mean(y[val] == 8) - np.mean(y == 8)) < 0.02
+    assert sorted(np.concatenate([train, val])) == list(range(len(X)))
+    assert "val_loss" in clf.history_
+    assert clf.n_iter_ == len(clf.history_["loss"]) == len(clf.history_["val_loss"])
+    assert clf.n_iter_ < 40
+    # The best epoch's weights were restored.
+    val_loss = keras.losses.binary_crossentropy(
+        (y[val] == 8).astype("float32")[:, None], clf.model_.predict(X[val], verbose=0)
+    )
+    np.testing.assert_allclose(
+        float(np.mean(val_loss)), min(clf.history_["val_loss"]), rtol=1e-4
+    )
+
+
+def test_without_early_stopping_runs_all_epochs(fitted_cnn):
+    assert fitted_cnn.n_iter_ == 3
+    assert list(fitted_cnn.history_) == ["loss"]
+
+
+def test_balanced_class_weight_equals_explicit_weights(digits, fast_params):
+    X, y = digits
+    keep = np.r_[np.flatnonzero(y == 7), np.flatnonzero(y == 8)[:60]]
+    X, y = X[keep], y[keep]
+    n7, n8 = np.sum(y == 7), np.sum(y == 8)
+    balanced = CNNBinaryClassifier(
+        **fast_params, class_weight="balanced", random_state=0
+    ).fit(X, y)
+    explicit = CNNBinaryClassifier(
+        **fast_params,
+        class_weight={7: len(y) / (2 * n7), 8: len(y) / (2 * n8)},
+        random_state=0,
+    ).fit(X, y)
+    plain = CNNBinaryClassifier(**fast_params, random_state=0).fit(X, y)
+    np.testing.assert_allclose(
+        balanced.predict_proba(X), explicit.predict_proba(X), rtol=1e-5
+    )
+    # Upweighting the minority class raises its predicted probability.
+    assert balanced.predict_proba(X)[:, 1].mean() > plain.predict_proba(X)[:, 1].mean()
+
+
+def test_sample_weight_of_ones_changes_nothing(digits, fast_params):
+    X, y = digits
+    a = CNNBinaryClassifier(**fast_params, random_state=0).fit(X, y)
+    b = CNNBinaryClassifier(**fast_params, random_state=0).fit(
+        X, y, sample_weight=np.ones(len(y))
+    )
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+
+
+def test_callbacks_are_passed_to_keras(digits, fast_params):
+    X, y = digits
+    epochs = []
+    callback = keras.callbacks.LambdaCallback(
+        on_epoch_end=lambda epoch, logs: epochs.append(epoch)
+    )
+    CNNBinaryClassifier(**fast_params, callbacks=[callback]).fit(X, y)
+    assert epochs == [0, 1, 2]
+
+
+def test_optimizer_and_learning_rate(digits, fast_params):
+    X, y = digits
+    clf = CNNBinaryClassifier(**fast_params, optimizer="sgd", learning_rate=0.05)
+    clf.fit(X, y)
+    assert isinstance(clf.model_.optimizer, keras.optimizers.SGD)
+    assert np.isclose(float(clf.model_.optimizer.learning_rate), 0.05)
+    template = keras.optimizers.RMSprop(rho=0.8)
+    clf = CNNBinaryClassifier(**fast_params, optimizer=template, learning_rate=0.01)
+    clf.fit(X, y)
+    assert isinstance(clf.model_.optimizer, keras.optimizers.RMSprop)
+    assert clf.model_.optimizer is not template
+    assert np.isclose(clf.model_.optimizer.rho, 0.8)
+    with pytest.raises(ValueError, match="optimizer.*'adamm'"):
+        CNNBinaryClassifier(**fast_params, optimizer="adamm").fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"epochs": 0}, "epochs"),
+        ({"batch_size": -1}, "batch_size"),
+        ({"dropout": 1.5}, "dropout"),
+        ({"validation_fraction": 1.0}, "validation_fraction"),
+        ({"class_weight": "auto"}, "class_weight"),
+        ({"filters": (4, 4, 4, 4), "padding": "valid"}, "below 1 pixel"),
+    ],
+)
+def test_bad_parameters(digits, params, match):
+    X, y = digits
+    with pytest.raises(ValueError, match=match):
+        CNNBinaryClassifier(verbose=0, **params).fit(X, y)
+
+
+def test_nan_pixels_are_rejected(digits):
+    X, y = digits
+    X = X.astype(np.float32)
+    X[3, 2, 2, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        CNNBinaryClassifier(verbose=0).fit(X, y)
+
+
+# ------------------------------------------------ reproducible and clean
+def test_same_random_state_same_model(digits, fast_params):
+    X, y = digits
+    params = {**fast_params, "filters": (4, 8), "dropout": 0.3, "early_stopping": True}
+    a = CNNBinaryClassifier(**params, random_state=7).fit(X, y)
+    b = CNNBinaryClassifier(**params, random_state=7).fit(X, y)
+    c = CNNBinaryClassifier(**params, random_state=8).fit(X, y)
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+    assert not np.array_equal(a.predict_proba(X), c.predict_proba(X))
+
+
+def test_fit_leaves_global_state_unchanged(digits, fast_params):
+    X, y = digits
+    np.random.seed(123)
+    random.seed(123)
+    before = (
+        is_op_determinism_enabled(),
+        keras.config.dtype_policy().name,
+        keras.config.floatx(),
+        random.getstate(),
+    )
+    numpy_before = np.random.get_state()
+    CNNBinaryClassifier(**fast_params, random_state=0, dropout=0.2).fit(X, y).predict(X)
+    after = (
+        is_op_determinism_enabled(),
+        keras.config.dtype_policy().name,
+        keras.config.floatx(),
+        random.getstate(),
+    )
+    assert after == before
+    for a, b in zip(np.random.get_state(), numpy_before, strict=True):
+        np.testing.assert_array_equal(a, b)
+    # An unseeded model afterwards still trains (no "Random ops require a seed").
+    tf.random.uniform((2,))
+    CNNBinaryClassifier(**fast_params).fit(X, y)
+
+
+def test_params_are_not_mutated(digits, fast_params):
+    X, y = digits
+    callbacks = [keras.callbacks.History()]
+    filters = [4]
+    clf = CNNBinaryClassifier(
+        **{**fast_params, "filters": filters}, callbacks=callbacks, early_stopping=True
+    )
+    clf.fit(X, y)
+    assert clf.callbacks is callbacks and len(callbacks) == 1
+    assert clf.filters is filters and filters == [4]
