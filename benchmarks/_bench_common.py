@@ -49,7 +49,7 @@ def tile_images(X, y, n_samples, random_state, max_shift=2):
     dy = rng.randint(0, 2 * max_shift + 1, size=n_samples)
     dx = rng.randint(0, 2 * max_shift + 1, size=n_samples)
     out = np.empty((n_samples, *X.shape[1:]), dtype=X.dtype)
-    for k, (i, a, b) in enumerate(zip(idx, dy, dx)):
+    for k, (i, a, b) in enumerate(zip(idx, dy, dx, strict=True)):
         out[k] = padded[i, a : a + h, b : b + w]
     return out, y[idx]
 
@@ -101,11 +101,27 @@ def environment():
     }
     if "keras" in sys.modules:
         info["keras_backend"] = sys.modules["keras"].backend.backend()
+    else:  # not imported by this benchmark: what Keras would pick, without importing it
+        backend = os.environ.get("KERAS_BACKEND")
+        if backend is None:
+            config = os.path.join(
+                os.environ.get("KERAS_HOME", os.path.expanduser("~/.keras")),
+                "keras.json",
+            )
+            try:
+                with open(config) as f:
+                    backend = json.load(f).get("backend")
+            except (OSError, ValueError):
+                backend = "tensorflow"
+        info["keras_backend"] = f"{backend} (keras not imported)"
     try:
         from threadpoolctl import threadpool_info
 
         info["threadpools"] = [
-            {k: d.get(k) for k in ("user_api", "internal_api", "version", "num_threads")}
+            {
+                k: d.get(k)
+                for k in ("user_api", "internal_api", "version", "num_threads")
+            }
             for d in threadpool_info()
         ]
     except ImportError:

@@ -33,17 +33,17 @@ import time
 import warnings
 
 import numpy as np
-from sklearn.base import clone
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import LogisticRegression
-from threadpoolctl import threadpool_info
-
 from _bench_common import (
     digits_pair_images,
     dump_json,
     environment,
     print_environment,
 )
+from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from threadpoolctl import threadpool_info
+
 from skcnn import make_baseline
 
 
@@ -68,9 +68,7 @@ def default_threads_pipeline(max_iter, random_state):
     """make_baseline()'s pipeline with a plain LogisticRegression: default threads."""
     pipe = make_baseline(max_iter=max_iter, random_state=random_state)
     lr = pipe.named_steps["logisticregression"]
-    return pipe.set_params(
-        logisticregression=LogisticRegression(**lr.get_params())
-    )
+    return pipe.set_params(logisticregression=LogisticRegression(**lr.get_params()))
 
 
 def time_fit(pipe, X, y):
@@ -110,8 +108,16 @@ def main():
         default=None,
         help="optional .npz with X (images) and y, benchmarked as a third dataset",
     )
+    parser.add_argument(
+        "--import-keras",
+        action="store_true",
+        help="import keras (and TensorFlow) first, as when the baseline and the CNN "
+        "share a process",
+    )
     parser.add_argument("--json", default=None, metavar="PATH")
     args = parser.parse_args()
+    if args.import_keras:
+        import keras  # noqa: F401
 
     info = environment()
     print_environment(info)
@@ -119,8 +125,10 @@ def main():
     default_threads = blas[0]["num_threads"] if blas else None
     print(
         "BLAS: "
-        + ", ".join(f"{d['internal_api']} {d['version']} ({d['num_threads']} threads)"
-                    for d in blas)
+        + ", ".join(
+            f"{d['internal_api']} {d['version']} ({d['num_threads']} threads)"
+            for d in blas
+        )
     )
 
     datasets = {
@@ -148,7 +156,9 @@ def main():
     for name, (X, y) in datasets.items():
         r = interleaved(
             {f"default ({default_threads} threads)": default, "1 thread": one_thread},
-            X, y, args.repeats,
+            X,
+            y,
+            args.repeats,
         )
         (d_name, d), (_, o) = r.items()
         ratio = np.median(d["time"]) / np.median(o["time"])

@@ -11,6 +11,7 @@ _LAZY = {
     "build_cnn": "._architecture",
     "make_baseline": "._baseline",
     "compare_estimators": "._compare",
+    "format_comparison": "._compare",
 }
 
 __all__ = [*sorted(_LAZY), "__version__"]

@@ -1,4 +1,4 @@
-"""build_cnn: the convolutional network behind CNNBinaryClassifier, as a plain function."""
+"""build_cnn: the CNN behind CNNBinaryClassifier, as a plain function."""
 
 import itertools
 import numbers
@@ -45,7 +45,9 @@ def _check_int(name, value, low):
         or isinstance(value, bool)
         or value < low
     ):
-        raise ValueError(f"`{name}` must be an int >= {low}. Received: {name}={value!r}")
+        raise ValueError(
+            f"`{name}` must be an int >= {low}. Received: {name}={value!r}"
+        )
 
 
 def _check_rate(name, value):
@@ -215,9 +217,9 @@ def build_cnn(
             height, width = new
             x = _POOLING_LAYERS[pooling](pool_size, padding=padding, name=name)(x)
         if block_dropout:
-            x = layers.Dropout(block_dropout, seed=next_seed(), name=f"block{b}_dropout")(
-                x
-            )
+            x = layers.Dropout(
+                block_dropout, seed=next_seed(), name=f"block{b}_dropout"
+            )(x)
     x = layers.Flatten(name="flatten")(x)
     for i, units in enumerate(dense_units, start=1):
         x = layers.Dense(

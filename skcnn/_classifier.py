@@ -393,7 +393,10 @@ class CNNBinaryClassifier(ClassifierMixin, BaseEstimator):
 
     def _make_optimizer(self):
         if isinstance(self.optimizer, keras.optimizers.Optimizer):
-            config = {**self.optimizer.get_config(), "learning_rate": self.learning_rate}
+            config = {
+                **self.optimizer.get_config(),
+                "learning_rate": self.learning_rate,
+            }
             return type(self.optimizer).from_config(config)
         try:
             optimizer_class = type(keras.optimizers.get(self.optimizer))
@@ -450,7 +453,9 @@ class CNNBinaryClassifier(ClassifierMixin, BaseEstimator):
             idx = tf.pad(idx, [[0, batch_size - tf.shape(idx)[0]]])
             return tf.gather(tensors[0], idx)
 
-        batches = indices.batch(batch_size).map(gather if y is not None else gather_padded)
+        batches = indices.batch(batch_size).map(
+            gather if y is not None else gather_padded
+        )
         return batches.prefetch(tf.data.AUTOTUNE)
 
     # -------------------------------------------------------------- predict

@@ -1,4 +1,4 @@
-"""compare_estimators: cross-validate several estimators on the same stratified folds."""
+"""compare_estimators: cross-validate estimators on the same stratified folds."""
 
 import math
 import sys
@@ -90,7 +90,9 @@ def compare_estimators(estimators, X, y, *, cv=5, random_state=0, verbose=1):
             row["accuracy"].append(
                 float(accuracy_score(y[test], classes[np.argmax(proba, axis=1)]))
             )
-            row["roc_auc"].append(float(roc_auc_score(y[test] == classes[1], proba[:, 1])))
+            row["roc_auc"].append(
+                float(roc_auc_score(y[test] == classes[1], proba[:, 1]))
+            )
             row["fit_time"].append(fit_time)
             row["predict_time"].append(predict_time)
             row["trainable_params"] = n_trainable_params(fitted)
@@ -105,8 +107,8 @@ def compare_estimators(estimators, X, y, *, cv=5, random_state=0, verbose=1):
     return results
 
 
-def format_table(results):
-    """The comparison as a plain-text table, one row per estimator."""
+def format_comparison(results):
+    """The results of compare_estimators as a text table, a row per estimator."""
     header = (
         f"{'model':<10} {'accuracy':>15} {'ROC AUC':>15} {'fit time (s)':>13} "
         f"{'predict (s)':>12} {'trainable params':>17}"

@@ -56,7 +56,7 @@ def _build_parser():
 def _compare(args):
     from ._baseline import make_baseline
     from ._classifier import CNNBinaryClassifier
-    from ._compare import compare_estimators, format_table
+    from ._compare import compare_estimators, format_comparison
     from .datasets import load_digits_pair
 
     data = load_digits_pair()
@@ -97,7 +97,7 @@ def _compare(args):
         }
         print(json.dumps(summary, indent=2))
     else:
-        print(format_table(results))
+        print(format_comparison(results))
     return 0
 
 

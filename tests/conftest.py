@@ -4,7 +4,7 @@ import pytest
 from skcnn.datasets import load_digits_pair
 
 # Cheap settings for tests: one small block, a few epochs.
-FAST = {"filters": (4,), "epochs": 3, "batch_size": 32, "verbose": 0}
+FAST = {"filters": (8,), "epochs": 3, "learning_rate": 0.01, "verbose": 0}
 
 
 @pytest.fixture(scope="session")
@@ -27,6 +27,6 @@ def fast_params():
 
 
 def class_sorted(X, y):
-    """X and y with all samples of the first class first, as a folder would list them."""
+    """X and y sorted by class, as a class-per-folder listing gives them."""
     order = np.argsort(y, kind="stable")
     return X[order], y[order]

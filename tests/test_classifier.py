@@ -59,7 +59,10 @@ def test_learns_the_digits(digits):
 @pytest.mark.parametrize(
     "y, match",
     [
-        (["a", "b", "c"] * 4, r"binary targets only\. Got 3 classes: \['a', 'b', 'c'\]"),
+        (
+            ["a", "b", "c"] * 4,
+            r"binary targets only\. Got 3 classes: \['a', 'b', 'c'\]",
+        ),
         ([1] * 12, r"binary targets only\. Got 1 class: \[1\]"),
     ],
 )
@@ -102,12 +105,19 @@ def test_image_layouts_agree(digits, fast_params):
 
 @pytest.mark.parametrize(
     "n_features, image_shape, expected",
-    [(64, None, (8, 8, 1)), (48, None, (4, 4, 3)), (10, None, (1, 10, 1)),
-     (48, (4, 12), (4, 12, 1)), (48, (2, 8, 3), (2, 8, 3))],
+    [
+        (64, None, (8, 8, 1)),
+        (48, None, (4, 4, 3)),
+        (10, None, (1, 10, 1)),
+        (48, (4, 12), (4, 12, 1)),
+        (48, (2, 8, 3), (2, 8, 3)),
+    ],
 )
 def test_image_shape_of_flat_pixels(n_features, image_shape, expected):
     X = np.random.RandomState(0).rand(6, n_features)
-    clf = CNNBinaryClassifier(filters=(2,), epochs=1, image_shape=image_shape, verbose=0)
+    clf = CNNBinaryClassifier(
+        filters=(2,), epochs=1, image_shape=image_shape, verbose=0
+    )
     assert clf.fit(X, [0, 1] * 3).image_shape_ == expected
 
 
@@ -179,7 +189,7 @@ def test_early_stopping_splits_class_sorted_data_stratified(digits, monkeypatch)
         random_state=0,
         verbose=0,
     ).fit(X, y)
-    (train, val), = splits
+    ((train, val),) = splits
     # Both classes in the validation set, in the proportions of the data.
     assert len(val) == int(np.ceil(0.2 * len(X)))
     assert abs(np.mean(y[val] == 8) - np.mean(y == 8)) < 0.02
@@ -243,12 +253,12 @@ def test_callbacks_are_passed_to_keras(digits, fast_params):
 
 def test_optimizer_and_learning_rate(digits, fast_params):
     X, y = digits
-    clf = CNNBinaryClassifier(**fast_params, optimizer="sgd", learning_rate=0.05)
+    clf = CNNBinaryClassifier(**{**fast_params, "learning_rate": 0.05}, optimizer="sgd")
     clf.fit(X, y)
     assert isinstance(clf.model_.optimizer, keras.optimizers.SGD)
     assert np.isclose(float(clf.model_.optimizer.learning_rate), 0.05)
     template = keras.optimizers.RMSprop(rho=0.8)
-    clf = CNNBinaryClassifier(**fast_params, optimizer=template, learning_rate=0.01)
+    clf = CNNBinaryClassifier(**fast_params, optimizer=template)
     clf.fit(X, y)
     assert isinstance(clf.model_.optimizer, keras.optimizers.RMSprop)
     assert clf.model_.optimizer is not template

@@ -33,7 +33,7 @@ def load_digits_pair(pair=(7, 8), *, return_X_y=False):
     --------
     >>> from skcnn.datasets import load_digits_pair
     >>> data = load_digits_pair()
-    >>> data.images.shape, data.images.dtype, sorted(set(data.target))
+    >>> data.images.shape, data.images.dtype, data.target_names.tolist()
     ((353, 8, 8, 1), dtype('uint8'), [7, 8])
     """
     pair = tuple(pair)

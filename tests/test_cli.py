@@ -1,0 +1,64 @@
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from skcnn.cli import main
+
+
+def test_compare_json(capsys):
+    assert main(["compare", "--folds", "2", "--epochs", "2", "--json", "--quiet"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    result = json.loads(captured.out)
+    assert result["n_samples"] == 353 and result["folds"] == 2
+    assert set(result["models"]) == {"cnn", "baseline"}
+    for row in result["models"].values():
+        for key in ("accuracy", "roc_auc", "fit_time", "predict_time"):
+            assert len(row[key]) == 2
+        assert all(0.5 < a <= 1.0 for a in row["roc_auc"])
+    assert result["models"]["baseline"]["trainable_params"] == 65  # 64 pixels + bias
+
+
+def test_compare_table_and_progress(capsys):
+    assert main(["compare", "--folds", "2", "--epochs", "1"]) == 0
+    captured = capsys.readouterr()
+    lines = captured.out.splitlines()
+    assert lines[0].split()[:3] == ["model", "accuracy", "ROC"]
+    assert [line.split()[0] for line in lines[2:]] == ["cnn", "baseline"]
+    assert "±" in lines[2]
+    # One progress line per fold and model, on stderr.
+    assert sum(line.startswith("fold ") for line in captured.err.splitlines()) == 4
+
+
+def test_compare_same_random_state_same_scores(capsys):
+    outs = []
+    for _ in range(2):
+        main(["compare", "--folds", "2", "--epochs", "1", "--json", "--quiet"])
+        outs.append(json.loads(capsys.readouterr().out)["models"])
+    for name in ("cnn", "baseline"):
+        np.testing.assert_array_equal(
+            outs[0][name]["roc_auc"], outs[1][name]["roc_auc"]
+        )
+
+
+def test_bad_option_is_a_one_line_error(capsys):
+    assert main(["compare", "--folds", "1", "--quiet"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err == "skcnn compare: error: --folds must be at least 2, got 1"
+    with pytest.raises(SystemExit) as exc:
+        main(["compare", "--epochs", "0"])
+    assert exc.value.code == 2
+
+
+def test_console_script_help():
+    result = subprocess.run(
+        [sys.executable, "-m", "skcnn", "compare", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0
+    assert "--folds" in result.stdout and "--json" in result.stdout
