@@ -1,4 +1,7 @@
-"""scikit-learn's estimator checks, run on a default-constructed CNNBinaryClassifier."""
+"""scikit-learn's estimator checks on a default-constructed CNNBinaryClassifier.
+
+Every check runs (none is skipped); the one expected failure has its reason below.
+"""
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -13,7 +16,7 @@ EXPECTED_FAILED_CHECKS = {
 
 
 @parametrize_with_checks(
-    [CNNBinaryClassifier(verbose=0)],
+    [CNNBinaryClassifier()],
     expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS,
 )
 def test_sklearn_compatible_estimator(estimator, check):
