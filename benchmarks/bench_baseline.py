@@ -11,7 +11,11 @@ measures, on two pixel datasets:
    number of threads (a plain ``LogisticRegression`` as last step) versus
    ``make_baseline()`` (one BLAS thread). Runs are interleaved (default, one
    thread, default, ...) and repeated; the ratio is median(default) /
-   median(one thread), so above 1 means one thread is faster.
+   median(one thread), so above 1 means one thread is faster. This is measured
+   on the machine as it is ("busy 0"), then while 1, 2, ... busy-looping Python
+   processes started by this script occupy cores ("busy 1", "busy 2"), as when
+   the baseline runs beside other work (a cross-validation worker, a CNN
+   training, a test suite). ``--busy-cores`` lists the scenarios.
 2. Scaling: lbfgs iterations and fit time of the pipeline with and without the
    StandardScaler step (both on one BLAS thread), also interleaved.
 
@@ -29,6 +33,8 @@ Example::
 """
 
 import argparse
+import multiprocessing
+import os
 import time
 import warnings
 
@@ -64,6 +70,35 @@ def synthetic_images(n_samples, size, random_state):
     return np.clip(np.rint(X), 0, 255).astype(np.uint8), y
 
 
+def _burn():
+    """Busy loop, the body of the process that keeps one core busy."""
+    while True:
+        pass
+
+
+class BusyCores:
+    """Context manager keeping ``n`` cores busy with ``_burn`` child processes."""
+
+    def __init__(self, n):
+        self.n = n
+        self.processes = []
+
+    def __enter__(self):
+        ctx = multiprocessing.get_context("spawn")
+        self.processes = [ctx.Process(target=_burn, daemon=True) for _ in range(self.n)]
+        for process in self.processes:
+            process.start()
+        if self.n:
+            time.sleep(1.5)  # let them start (spawn imports this module)
+        return self
+
+    def __exit__(self, *exc):
+        for process in self.processes:
+            process.terminate()
+        for process in self.processes:
+            process.join()
+
+
 def default_threads_pipeline(max_iter, random_state):
     """make_baseline()'s pipeline with a plain LogisticRegression: default threads."""
     pipe = make_baseline(max_iter=max_iter, random_state=random_state)
@@ -97,7 +132,9 @@ def interleaved(variants, X, y, repeats):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0].strip("=\n "))
+    parser = argparse.ArgumentParser(
+        description="Why make_baseline runs its LogisticRegression on one BLAS thread."
+    )
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--n-synthetic", type=int, default=600)
     parser.add_argument("--synthetic-size", type=int, default=64)
@@ -113,6 +150,14 @@ def main():
         action="store_true",
         help="import keras (and TensorFlow) first, as when the baseline and the CNN "
         "share a process",
+    )
+    parser.add_argument(
+        "--busy-cores",
+        type=int,
+        nargs="+",
+        default=[0, 1, 2],
+        metavar="N",
+        help="BLAS-thread scenarios: numbers of busy-looping processes run beside",
     )
     parser.add_argument("--json", default=None, metavar="PATH")
     args = parser.parse_args()
@@ -148,32 +193,51 @@ def main():
 
     print(f"\n1. BLAS threads ({args.repeats} interleaved repeats, median)")
     header = (
-        f"{'Dataset':<24}{'shape':>16}{'default (s)':>13}{'1 thread (s)':>14}"
-        f"{'ratio':>8}{'n_iter':>8}"
+        f"{'Dataset':<22}{'cores busy':>11}{'default (s)':>13}{'1 thread (s)':>14}"
+        f"{'ratio':>8}{'n_iter':>8}{'load':>7}"
     )
     print(header)
     print("-" * len(header))
-    for name, (X, y) in datasets.items():
-        r = interleaved(
-            {f"default ({default_threads} threads)": default, "1 thread": one_thread},
-            X,
-            y,
-            args.repeats,
-        )
-        (d_name, d), (_, o) = r.items()
-        ratio = np.median(d["time"]) / np.median(o["time"])
-        print(
-            f"{name:<24}{'x'.join(map(str, X.shape)):>16}{np.median(d['time']):>13.3f}"
-            f"{np.median(o['time']):>14.3f}{ratio:>8.2f}{o['n_iter'][0]:>8}"
-        )
-        results.setdefault(name, {})["threads"] = {
-            "runs": r,
-            "ratio_default_over_one_thread": float(ratio),
-            "pairwise_ratios": (np.array(d["time"]) / np.array(o["time"])).tolist(),
-        }
-    print("ratio = median(default threads) / median(1 thread); > 1: one thread faster")
+    for n_busy in args.busy_cores:
+        scenario = f"busy {n_busy}"
+        with BusyCores(n_busy):
+            for name, (X, y) in datasets.items():
+                load = os.getloadavg()[0]
+                r = interleaved(
+                    {
+                        f"default ({default_threads} threads)": default,
+                        "1 thread": one_thread,
+                    },
+                    X,
+                    y,
+                    args.repeats,
+                )
+                (_, d), (_, o) = r.items()
+                ratio = np.median(d["time"]) / np.median(o["time"])
+                print(
+                    f"{name:<22}{n_busy:>11}{np.median(d['time']):>13.3f}"
+                    f"{np.median(o['time']):>14.3f}{ratio:>8.2f}"
+                    f"{o['n_iter'][0]:>8}{load:>7.2f}"
+                )
+                results.setdefault(name, {"shape": list(X.shape)})
+                results[name].setdefault("threads", {})[scenario] = {
+                    "runs": r,
+                    "ratio_default_over_one_thread": float(ratio),
+                    "pairwise_ratios": (
+                        np.array(d["time"]) / np.array(o["time"])
+                    ).tolist(),
+                    "loadavg_1min_before": load,
+                }
+    print(
+        "ratio = median(default threads) / median(1 thread), > 1: one thread faster;"
+        "\ncores busy = busy-looping processes run beside; "
+        "load = 1-min load average before the runs"
+    )
 
-    print(f"\n2. StandardScaler and lbfgs (1 BLAS thread, max_iter={args.max_iter})")
+    print(
+        f"\n2. StandardScaler and lbfgs (1 BLAS thread, max_iter={args.max_iter}, "
+        f"no busy process, {args.repeats} interleaved repeats, median)"
+    )
     header = (
         f"{'Dataset':<24}{'step':>12}{'n_iter':>8}{'converged':>11}"
         f"{'fit (s)':>10}{'train acc':>11}"
@@ -191,7 +255,7 @@ def main():
                 f"{'yes' if n_iter < args.max_iter else 'no':>11}"
                 f"{np.median(v['time']):>10.3f}{np.median(v['train_accuracy']):>11.3f}"
             )
-        results[name]["scaling"] = {
+        results.setdefault(name, {"shape": list(X.shape)})["scaling"] = {
             "runs": r,
             "time_ratio_unscaled_over_scaled": float(
                 np.median(r["unscaled"]["time"]) / np.median(r["scaled"]["time"])

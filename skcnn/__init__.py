@@ -12,6 +12,9 @@ _LAZY = {
     "make_baseline": "._baseline",
     "compare_estimators": "._compare",
     "format_comparison": "._compare",
+    "ImageLoader": "._image",
+    "load_image_folder": "._image",
+    "find_bad_images": "._image",
 }
 
 __all__ = [*sorted(_LAZY), "__version__"]
