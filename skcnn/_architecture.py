@@ -9,6 +9,80 @@ from keras import layers
 _POOLING_LAYERS = {"max": layers.MaxPooling2D, "average": layers.AveragePooling2D}
 
 
+@keras.saving.register_keras_serializable(package="skcnn")
+class RandomShear(layers.RandomShear):
+    """Keras' RandomShear, with a configuration that loads back.
+
+    Keras 3 writes a shear factor ``f`` into the layer's configuration as
+    ``[-f, f]``, which its own constructor then refuses, so a saved or pickled
+    model holding it cannot be loaded. This subclass reads ``[-f, f]`` back as
+    ``f``; it changes nothing else.
+    """
+
+    def __init__(self, x_factor=0.0, y_factor=0.0, **kwargs):
+        super().__init__(_symmetric(x_factor), _symmetric(y_factor), **kwargs)
+
+
+def _symmetric(factor):
+    if (
+        isinstance(factor, (list, tuple))
+        and len(factor) == 2
+        and factor[0] == -factor[1]
+    ):
+        return abs(factor[1])
+    return factor
+
+
+_AUGMENT_KEYS = ("flip", "rotation", "zoom", "shear", "translation", "contrast")
+
+
+def _augmentation_layers(augment, value_range, next_seed):
+    """Keras random preprocessing layers for the ``augment`` dict, in a fixed order."""
+    if not isinstance(augment, dict):
+        raise TypeError(
+            f"`augment` must be a dict or None. Received: augment={augment!r}"
+        )
+    unknown = sorted(set(augment) - set(_AUGMENT_KEYS))
+    if unknown:
+        raise ValueError(
+            f"`augment` keys must be among {list(_AUGMENT_KEYS)}. "
+            f"Received unknown keys {unknown} in augment={augment!r}"
+        )
+    out = []
+    if augment.get("flip"):
+        flip = augment["flip"]
+        if flip not in ("horizontal", "vertical", "horizontal_and_vertical"):
+            raise ValueError(
+                '`augment["flip"]` must be one of {"horizontal", "vertical", '
+                f'"horizontal_and_vertical"}}. Received: {flip!r}'
+            )
+        out.append(layers.RandomFlip(flip, seed=next_seed(), name="augment_flip"))
+    for key in _AUGMENT_KEYS[1:]:
+        factor = augment.get(key)
+        if not factor:
+            continue
+        if not isinstance(factor, numbers.Real) or not 0 < factor <= 1:
+            raise ValueError(
+                f'`augment["{key}"]` must be a float in (0, 1]. Received: {factor!r}'
+            )
+        name, seed = f"augment_{key}", next_seed()
+        if key == "rotation":
+            out.append(layers.RandomRotation(factor, seed=seed, name=name))
+        elif key == "zoom":
+            out.append(layers.RandomZoom(factor, seed=seed, name=name))
+        elif key == "shear":
+            out.append(RandomShear(factor, factor, seed=seed, name=name))
+        elif key == "translation":
+            out.append(layers.RandomTranslation(factor, factor, seed=seed, name=name))
+        else:
+            out.append(
+                layers.RandomContrast(
+                    factor, value_range=value_range, seed=seed, name=name
+                )
+            )
+    return out
+
+
 def _as_blocks(filters, convs_per_block):
     """Expand ``filters`` into one tuple of convolution widths per block."""
     if isinstance(filters, numbers.Integral):
@@ -77,6 +151,7 @@ def build_cnn(
     dropout=0.5,
     activation="relu",
     rescale=None,
+    augment=None,
     seed=None,
 ):
     """Build an uncompiled Keras CNN with one sigmoid output for binary classification.
@@ -129,6 +204,18 @@ def build_cnn(
     rescale : float or None, default=None
         If not None, a ``Rescaling(rescale)`` layer first scales the pixels, e.g.
         ``1 / 255`` for uint8 images.
+
+    augment : dict or None, default=None
+        Random data augmentation, active only in training (Keras' random
+        preprocessing layers are the identity at inference). Keys, each optional:
+        ``"flip"`` ("horizontal", "vertical" or "horizontal_and_vertical"), and
+        factors in (0, 1] for ``"rotation"`` (fraction of a full turn),
+        ``"zoom"``, ``"shear"``, ``"translation"`` (fractions of the image size)
+        and ``"contrast"``. They map to ``RandomFlip``, ``RandomRotation``,
+        ``RandomZoom``, ``RandomShear``, ``RandomTranslation`` and
+        ``RandomContrast``, placed right after the input (before any
+        ``Rescaling``). The COVID X-ray tutorial's recipe is
+        ``{"shear": 0.2, "zoom": 0.2, "flip": "horizontal"}``.
 
     seed : int or None, default=None
         Seeds every initializer and dropout layer, each with its own derived seed,
@@ -187,6 +274,11 @@ def build_cnn(
 
     inputs = keras.Input(shape=input_shape, name="image")
     x = inputs
+    if augment:
+        # Before the scaling: contrast is clipped to the pixels' own range.
+        value_range = (0, 255) if rescale is not None else (0, 1)
+        for layer in _augmentation_layers(augment, value_range, next_seed):
+            x = layer(x)
     if rescale is not None:
         x = layers.Rescaling(rescale, name="rescaling")(x)
     height, width = input_shape[:2]

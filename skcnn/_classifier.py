@@ -111,6 +111,16 @@ class CNNBinaryClassifier(ClassifierMixin, BaseEstimator):
     activation : str, default="relu"
         Activation of convolutions and hidden dense layers (a Keras name).
 
+    augment : dict or None, default=None
+        Random data augmentation applied while training only, never at predict
+        time, seeded by ``random_state``. Keys, each optional: ``"flip"``
+        ("horizontal", "vertical" or "horizontal_and_vertical") and factors in
+        (0, 1] for ``"rotation"``, ``"zoom"``, ``"shear"``, ``"translation"`` and
+        ``"contrast"`` (Keras' ``RandomFlip``, ``RandomRotation``, ... layers, see
+        :func:`build_cnn`). The COVID X-ray tutorial's recipe is
+        ``{"shear": 0.2, "zoom": 0.2, "flip": "horizontal"}``. Contrast assumes
+        uint8 pixels, or float pixels in [0, 1].
+
     image_shape : tuple of int or None, default=None
         ``(height, width[, channels])`` of one image when X is given as flattened
         pixels of shape ``(n_samples, n_features)``. When None, a square grayscale
@@ -214,6 +224,7 @@ class CNNBinaryClassifier(ClassifierMixin, BaseEstimator):
         "block_dropout": [Interval(numbers.Real, 0, 1, closed="left")],
         "dense_units": ["array-like"],
         "activation": [str],
+        "augment": [dict, None],
         "image_shape": ["array-like", None],
         "optimizer": [str, keras.optimizers.Optimizer],
         "learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
@@ -241,6 +252,7 @@ class CNNBinaryClassifier(ClassifierMixin, BaseEstimator):
         block_dropout=0.0,
         dense_units=(),
         activation="relu",
+        augment=None,
         image_shape=None,
         optimizer="adam",
         learning_rate=0.001,
@@ -264,6 +276,7 @@ class CNNBinaryClassifier(ClassifierMixin, BaseEstimator):
         self.block_dropout = block_dropout
         self.dense_units = dense_units
         self.activation = activation
+        self.augment = augment
         self.image_shape = image_shape
         self.optimizer = optimizer
         self.learning_rate = learning_rate
@@ -350,6 +363,7 @@ class CNNBinaryClassifier(ClassifierMixin, BaseEstimator):
             dense_units=self.dense_units,
             dropout=self.dropout,
             activation=self.activation,
+            augment=self.augment,
             rescale=1 / 255 if X.dtype == np.uint8 else None,
             seed=build_seed,
         )

@@ -1,0 +1,96 @@
+import keras
+import numpy as np
+import pytest
+
+from skcnn import CNNBinaryClassifier, build_cnn
+
+COVID_RECIPE = {"shear": 0.2, "zoom": 0.2, "flip": "horizontal"}
+EVERYTHING = {
+    "flip": "horizontal_and_vertical",
+    "rotation": 0.1,
+    "zoom": 0.2,
+    "shear": 0.2,
+    "translation": 0.1,
+    "contrast": 0.2,
+}
+
+
+def test_covid_recipe_layers():
+    model = build_cnn((32, 32, 3), filters=(4,), rescale=1 / 255, augment=COVID_RECIPE)
+    kinds = [type(layer).__name__ for layer in model.layers[1:5]]
+    assert kinds == ["RandomFlip", "RandomZoom", "RandomShear", "Rescaling"]
+    # Augmentation adds no trainable parameter.
+    assert model.count_params() == build_cnn((32, 32, 3), filters=(4,)).count_params()
+
+
+def test_every_augmentation_builds_and_trains(digits, fast_params):
+    X, y = digits
+    clf = CNNBinaryClassifier(**fast_params, augment=EVERYTHING, random_state=0)
+    clf.fit(X, y)
+    names = [layer.name for layer in clf.model_.layers]
+    assert [n for n in names if n.startswith("augment_")] == [
+        "augment_flip",
+        "augment_rotation",
+        "augment_zoom",
+        "augment_shear",
+        "augment_translation",
+        "augment_contrast",
+    ]
+    assert np.all(np.isfinite(clf.predict_proba(X)))
+
+
+def test_augmentation_only_while_training(digits, fast_params):
+    X, y = digits
+    augmented = CNNBinaryClassifier(
+        **fast_params, augment=COVID_RECIPE, random_state=0
+    ).fit(X, y)
+    plain = CNNBinaryClassifier(**fast_params, random_state=0).fit(X, y)
+    # Training saw augmented images: the weights differ from plain training.
+    assert not np.array_equal(augmented.predict_proba(X), plain.predict_proba(X))
+    # Prediction is deterministic and equals the same weights without the
+    # augmentation layers: nothing random happens at predict time.
+    proba = augmented.predict_proba(X)
+    np.testing.assert_array_equal(proba, augmented.predict_proba(X))
+    bare = build_cnn((8, 8, 1), filters=(8,), rescale=1 / 255)
+    for layer in bare.layers:
+        if layer.weights:
+            layer.set_weights(augmented.model_.get_layer(layer.name).get_weights())
+    np.testing.assert_allclose(
+        bare.predict(X, verbose=0)[:, 0], proba[:, 1], rtol=1e-5, atol=1e-7
+    )
+
+
+def test_augmentation_is_reproducible(digits, fast_params):
+    X, y = digits
+    a, b = (
+        CNNBinaryClassifier(**fast_params, augment=EVERYTHING, random_state=3).fit(X, y)
+        for _ in range(2)
+    )
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+
+
+@pytest.mark.parametrize(
+    "augment, error, match",
+    [
+        ({"blur": 0.1}, ValueError, r"keys must be among .*\['blur'\]"),
+        ({"flip": "diagonal"}, ValueError, "flip"),
+        ({"zoom": 1.5}, ValueError, "zoom"),
+        ({"rotation": -0.1}, ValueError, "rotation"),
+    ],
+)
+def test_bad_augment(digits, augment, error, match):
+    X, y = digits
+    with pytest.raises(error, match=match):
+        CNNBinaryClassifier(augment=augment, verbose=0).fit(X, y)
+
+
+def test_augmented_model_pickles(digits, fast_params):
+    import pickle
+
+    X, y = digits
+    clf = CNNBinaryClassifier(**fast_params, augment=EVERYTHING, random_state=0)
+    clf.fit(X, y)
+    copy = pickle.loads(pickle.dumps(clf))
+    assert isinstance(copy.model_.get_layer("augment_shear"), keras.layers.RandomShear)
+    assert copy.model_.get_layer("augment_shear").x_factor == (-0.2, 0.2)
+    np.testing.assert_array_equal(copy.predict_proba(X), clf.predict_proba(X))
