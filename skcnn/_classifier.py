@@ -1,7 +1,9 @@
 """CNNBinaryClassifier: a scikit-learn classifier over a Keras 3 CNN."""
 
+import contextlib
 import math
 import numbers
+import os
 
 import keras
 import numpy as np
@@ -11,9 +13,15 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    check_array,
+    check_consistent_length,
+    check_is_fitted,
+    validate_data,
+)
 
 from ._architecture import build_cnn
+from ._image import ImageLoader
 from .utils._sklearn_compat import (
     Interval,
     StrOptions,
@@ -22,6 +30,7 @@ from .utils._sklearn_compat import (
 )
 
 _MAX_SEED = 2**31 - 1
+_COLOR_MODES = {1: "grayscale", 3: "rgb", 4: "rgba"}
 # uint8 pixels stay uint8 (scaled inside the network); anything else becomes float32.
 _DTYPES = (np.float32, np.uint8)
 
@@ -67,6 +76,55 @@ def _image_shape_of(X, image_shape):
                 f"of shape {tuple(shape)}."
             )
     return tuple(int(d) for d in shape)
+
+
+def _as_paths(X):
+    """X as a 1-D object array of str paths if it holds image file paths, else None."""
+    if isinstance(X, (str, bytes, os.PathLike)):
+        return None
+    if hasattr(X, "dtype") and np.dtype(X.dtype).kind not in "OUS":
+        return None
+    try:
+        paths = np.asarray(X, dtype=object)
+    except (TypeError, ValueError):
+        return None
+    if paths.ndim != 1 or not len(paths):
+        return None
+    if not all(isinstance(p, (str, os.PathLike)) for p in paths):
+        return None
+    return np.array([os.fspath(p) for p in paths], dtype=object)
+
+
+def _image_shape_of_paths(image_shape):
+    """The (height, width, channels) image files are decoded to."""
+    if image_shape is None:
+        raise ValueError(
+            "X holds image file paths: set image_shape=(height, width, channels) "
+            "to say what size and colour mode to decode them to (channels 1 for "
+            "grayscale, 3 for RGB, 4 for RGBA)."
+        )
+    shape = tuple(int(d) for d in image_shape)
+    if len(shape) == 2:
+        shape = (*shape, 1)
+    if len(shape) != 3 or min(shape) < 1 or shape[2] not in _COLOR_MODES:
+        raise ValueError(
+            "image_shape must be (height, width[, channels]) with positive sizes "
+            f"and 1, 3 or 4 channels. Received: image_shape={tuple(image_shape)!r}"
+        )
+    return shape
+
+
+@contextlib.contextmanager
+def _file_errors():
+    """Collects the errors of decoding image files inside TensorFlow and re-raises
+    the first one as itself (it names the file) rather than as a TensorFlow error."""
+    errors = []
+    try:
+        yield errors
+    except tf.errors.OpError:
+        if errors:
+            raise errors[0] from None
+        raise
 
 
 class CNNBinaryClassifier(ClassifierMixin, BaseEstimator):
@@ -123,7 +181,9 @@ class CNNBinaryClassifier(ClassifierMixin, BaseEstimator):
 
     image_shape : tuple of int or None, default=None
         ``(height, width[, channels])`` of one image when X is given as flattened
-        pixels of shape ``(n_samples, n_features)``. When None, a square grayscale
+        pixels of shape ``(n_samples, n_features)``, or the size and colour mode
+        (1 channel: grayscale, 3: RGB, 4: RGBA; 1 if omitted) image files are
+        decoded to when X is a 1-D array of paths (then it is required). When None, a square grayscale
         image is assumed if ``n_features`` is a square, then a square RGB image if
         ``n_features / 3`` is, else a ``1 x n_features`` strip. Ignored for image
         input other than as a check of its shape.
@@ -304,9 +364,13 @@ class CNNBinaryClassifier(ClassifierMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, height, width[, channels]) or \
-                (n_samples, n_features)
+                (n_samples, n_features) or (n_samples,)
             Images (uint8 pixels are scaled by 1/255 inside the network, float
-            pixels are used as given) or flattened pixels, see ``image_shape``.
+            pixels are used as given), flattened pixels (see ``image_shape``), or
+            image file paths (str or os.PathLike), which are streamed from disk:
+            decoded batch by batch (by :class:`ImageLoader`'s code, at
+            ``image_shape``) while training, so memory does not grow with their
+            number. A file that cannot be read raises an error naming it.
 
         y : array-like of shape (n_samples,)
             Labels of exactly two classes (strings, ints or bools).
@@ -319,8 +383,20 @@ class CNNBinaryClassifier(ClassifierMixin, BaseEstimator):
         self : CNNBinaryClassifier
             The fitted estimator.
         """
-        X, y = validate_data(self, X, y, allow_nd=True, dtype=_DTYPES)
-        X = self._as_images(X, fitting=True)
+        paths = _as_paths(X)
+        if paths is None:
+            X, y = validate_data(self, X, y, allow_nd=True, dtype=_DTYPES)
+            X = self._as_images(X, fitting=True)
+        else:
+            if y is None:
+                raise ValueError(
+                    f"{type(self).__name__} requires y to be passed, but the target "
+                    "y is None."
+                )
+            X, y = paths, np.asarray(y)
+            check_consistent_length(X, y)
+            self.image_shape_ = _image_shape_of_paths(self.image_shape)
+            self.n_features_in_ = math.prod(self.image_shape_)
         y_encoded = self._encode_targets(y)
         weights = _check_sample_weight(sample_weight, X, dtype=np.float32)
         if self.class_weight is not None:
@@ -341,7 +417,7 @@ class CNNBinaryClassifier(ClassifierMixin, BaseEstimator):
                 stratify=y_encoded,
                 random_state=split_seed,
             )
-            validation = self._dataset(X[val], y_encoded[val], weights[val])
+            validation = (X[val], y_encoded[val], weights[val])
             X, y_encoded, weights = X[train], y_encoded[train], weights[train]
             callbacks.append(
                 keras.callbacks.EarlyStopping(
@@ -364,21 +440,26 @@ class CNNBinaryClassifier(ClassifierMixin, BaseEstimator):
             dropout=self.dropout,
             activation=self.activation,
             augment=self.augment,
-            rescale=1 / 255 if X.dtype == np.uint8 else None,
+            rescale=1 / 255 if X.dtype in (np.uint8, object) else None,
             seed=build_seed,
         )
         model.compile(optimizer=self._make_optimizer(), loss="binary_crossentropy")
         # Creating the optimizer's variables now, not inside the first traced
         # training step, spares TensorFlow a second trace of that step.
         model.optimizer.build(model.trainable_variables)
-        history = model.fit(
-            self._dataset(X, y_encoded, weights, shuffle_seed=shuffle_seed),
-            epochs=self.epochs,
-            validation_data=validation,
-            callbacks=callbacks,
-            shuffle=False,
-            verbose=self.verbose,
-        )
+        with _file_errors() as errors:
+            if validation is not None:
+                validation = self._dataset(*validation, errors=errors)
+            history = model.fit(
+                self._dataset(
+                    X, y_encoded, weights, shuffle_seed=shuffle_seed, errors=errors
+                ),
+                epochs=self.epochs,
+                validation_data=validation,
+                callbacks=callbacks,
+                shuffle=False,
+                verbose=self.verbose,
+            )
         self.model_ = model
         self.history_ = {k: [float(v) for v in vs] for k, vs in history.history.items()}
         self.n_iter_ = len(history.epoch)
@@ -442,14 +523,18 @@ class CNNBinaryClassifier(ClassifierMixin, BaseEstimator):
                 )
         return X.reshape((len(X), *self.image_shape_))
 
-    def _dataset(self, X, y=None, weights=None, shuffle_seed=None):
+    def _dataset(self, X, y=None, weights=None, shuffle_seed=None, errors=None):
         """A batched tf.data pipeline over the rows of X, shuffled when seeded.
 
         Batches are gathered from the arrays by index, so the data is not copied
-        into a shuffle buffer and uint8 pixels stay uint8 until the network.
-        Without y (prediction), the last batch is padded to ``batch_size`` rows:
-        the network then always runs on batches of one shape, and the prediction
-        of a sample does not depend on which other samples share its batch.
+        into a shuffle buffer and uint8 pixels stay uint8 until the network. When
+        X holds file paths, each batch is decoded as it is needed, by ImageLoader's
+        code, several batches in parallel: memory does not grow with the number
+        of images. Decoding errors are appended to ``errors``.
+        Without y (prediction), the last batch is padded with zeros to
+        ``batch_size`` rows: the network then always runs on batches of one shape,
+        and the prediction of a sample does not depend on which other samples
+        share its batch.
         """
         arrays = tuple(a for a in (X, y, weights) if a is not None)
         indices = tf.data.Dataset.range(len(X))
@@ -457,32 +542,73 @@ class CNNBinaryClassifier(ClassifierMixin, BaseEstimator):
             indices = indices.shuffle(
                 len(X), seed=shuffle_seed, reshuffle_each_iteration=True
             )
-        tensors = tuple(tf.constant(a) for a in arrays)
+        tensors = tuple(
+            tf.constant(a.astype(str) if a.dtype == object else a) for a in arrays
+        )
+        decode = self._path_decoder(errors) if X.dtype == object else None
         batch_size = self.batch_size
 
-        def gather(idx):
-            return tuple(tf.gather(t, idx) for t in tensors)
-
-        def gather_padded(idx):
-            idx = tf.pad(idx, [[0, batch_size - tf.shape(idx)[0]]])
-            return tf.gather(tensors[0], idx)
+        def batch(idx):
+            parts = [tf.gather(t, idx) for t in tensors]
+            if decode is not None:
+                parts[0] = decode(parts[0])
+            if y is None:
+                missing = batch_size - tf.shape(parts[0])[0]
+                return tf.pad(parts[0], [[0, missing], [0, 0], [0, 0], [0, 0]])
+            return tuple(parts)
 
         batches = indices.batch(batch_size).map(
-            gather if y is not None else gather_padded
+            batch, num_parallel_calls=tf.data.AUTOTUNE if decode else None
         )
         return batches.prefetch(tf.data.AUTOTUNE)
+
+    def _path_decoder(self, errors):
+        """A TensorFlow function decoding a batch of paths to uint8 images."""
+        height, width, channels = self.image_shape_
+        read_into, shape = ImageLoader(
+            image_size=(height, width), color_mode=_COLOR_MODES[channels]
+        )._reader()
+
+        def decode_batch(paths):
+            out = np.empty((len(paths), *shape), dtype=np.uint8)
+            try:
+                for i, path in enumerate(paths):
+                    read_into(out, i, os.fsdecode(path))
+            except Exception as exc:
+                errors.append(exc)
+                failed = True
+            else:
+                failed = False
+            if failed:
+                # The error itself is raised by _file_errors once TensorFlow stops;
+                # this short one only stops TensorFlow (which logs its traceback).
+                raise ValueError("skcnn: an image file could not be read")
+            return out
+
+        def decode(paths):
+            images = tf.numpy_function(decode_batch, [paths], tf.uint8, stateful=False)
+            images.set_shape((None, *shape))
+            return images
+
+        return decode
 
     # -------------------------------------------------------------- predict
     def _positive_proba(self, X):
         check_is_fitted(self)
-        if getattr(X, "ndim", None) == 2 or hasattr(X, "columns"):
+        paths = _as_paths(X)
+        if paths is not None:
+            X = paths
+        elif getattr(X, "ndim", None) == 2 or hasattr(X, "columns"):
             X = validate_data(self, X, reset=False, allow_nd=True, dtype=_DTYPES)
         else:
             X = check_array(X, allow_nd=True, dtype=_DTYPES)
-        X = self._as_images(X, fitting=False)
-        proba = self.model_.predict(
-            self._dataset(X), verbose=self.verbose if len(X) > self.batch_size else 0
-        )
+        if paths is None:
+            X = self._as_images(X, fitting=False)
+        with _file_errors() as errors:
+            proba = self.model_.predict(
+                self._dataset(X, errors=errors),
+                verbose=self.verbose if len(X) > self.batch_size else 0,
+            )
         return proba[: len(X), 0].astype(np.float64)
 
     def predict_proba(self, X):

@@ -611,17 +611,27 @@ class ImageLoader(TransformerMixin, BaseEstimator):
             ``color_mode`` "grayscale", "rgb" or "rgba", of type ``dtype``,
             with values in 0-255.
         """
-        (height, width), mode, resample = self._check_params()
         paths = _check_paths(X)
-        channels = len(mode)
-        out = np.zeros((len(paths), height, width, channels), dtype=self.dtype)
-        params = ((width, height), mode, resample, bool(self.crop_to_aspect_ratio))
-        params = (*params, bool(self.pad_to_aspect_ratio))
+        read_into, shape = self._reader()
+        out = np.zeros((len(paths), *shape), dtype=self.dtype)
         _parallel(
             self.n_jobs,
-            (delayed(_read_into)(out, i, path, params) for i, path in enumerate(paths)),
+            (delayed(read_into)(out, i, path) for i, path in enumerate(paths)),
         )
         return out
+
+    def _reader(self):
+        """``read_into(out, index, path)``, writing one decoded image into ``out``,
+        and the (height, width, channels) of the images: the decoding of
+        ``transform``, shared with CNNBinaryClassifier's streaming of paths."""
+        (height, width), mode, resample = self._check_params()
+        params = ((width, height), mode, resample, bool(self.crop_to_aspect_ratio))
+        params = (*params, bool(self.pad_to_aspect_ratio))
+
+        def read_into(out, index, path):
+            _read_into(out, index, path, params)
+
+        return read_into, (height, width, len(mode))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
