@@ -8,6 +8,7 @@ import datetime
 import json
 import os
 import platform
+import subprocess
 import sys
 from importlib import metadata
 
@@ -72,6 +73,23 @@ def _version(dist):
         return None
 
 
+def _git_state():
+    """Commit of the checkout the benchmarks live in, and its modified skcnn files."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+    def git(*cmd):
+        return subprocess.run(
+            ["git", "-C", root, *cmd], capture_output=True, text=True, timeout=10
+        ).stdout.strip()
+
+    try:
+        commit = git("rev-parse", "HEAD")
+        dirty = git("status", "--porcelain", "--", "skcnn").splitlines()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return {"commit": commit or None, "skcnn_uncommitted": dirty}
+
+
 def environment():
     """Machine, package versions and Keras backend, for the JSON dump."""
     info = {
@@ -98,6 +116,7 @@ def environment():
             "threadpoolctl": _version("threadpoolctl"),
         },
         "keras_backend": None,
+        "git": _git_state(),
     }
     if "keras" in sys.modules:
         info["keras_backend"] = sys.modules["keras"].backend.backend()
@@ -138,6 +157,16 @@ def print_environment(info):
         f"tensorflow {v['tensorflow']}, skcnn {v['skcnn']}"
     )
     print(f"{m['cpu']}, {m['cpu_count']} CPUs, {m['platform']}")
+    if info.get("git"):
+        dirty = info["git"]["skcnn_uncommitted"]
+        print(
+            f"skcnn checkout at {(info['git']['commit'] or '?')[:12]}"
+            + (
+                f", uncommitted: {' '.join(d.split()[-1] for d in dirty)}"
+                if dirty
+                else ""
+            )
+        )
 
 
 def dump_json(path, info, args, results):

@@ -56,6 +56,7 @@ from _bench_common import (  # noqa: E402
 from skcnn import CNNBinaryClassifier, build_cnn  # noqa: E402
 
 FIT_TARGET = 1.05
+STARVED = 0.75  # a fit below this fraction of the best CPU/wall ratio was starved
 ARCH = dict(filters=(32, 64), padding="valid", dropout=0.5)
 DIRECT = "direct (keras)"
 PREBUILT = "direct + optimizer.build"
@@ -238,6 +239,22 @@ def main():
         f"\nLoad average (1 min) before / after: {load_before[0]:.2f} / "
         f"{load_after[0]:.2f} on {os.cpu_count()} CPUs"
     )
+    # A fit that got much less CPU per wall-clock second than the best one spent
+    # its time waiting for a core: other processes competed for the CPUs.
+    usage = {
+        name: np.array(times[name]["fit_cpu"]) / np.array(times[name]["fit"])
+        for name in paths
+    }
+    best = float(np.max(np.concatenate(list(usage.values()))))
+    starved = sum(int(np.sum(u < STARVED * best)) for u in usage.values())
+    if starved:
+        print(
+            f"WARNING: {starved} of {len(paths) * args.repeats} timed fits got less "
+            f"than {STARVED:.0%} of the best CPU time per wall-clock second "
+            f"({best:.2f}): other processes competed for the CPUs, so the "
+            "wall-clock ratios are unreliable. The CPU-time ratios are less "
+            "affected; rerun on an idle machine for wall-clock figures."
+        )
 
     results = {
         "times": times,
@@ -247,6 +264,7 @@ def main():
         "fit_target": FIT_TARGET,
         "loadavg_before": load_before,
         "loadavg_after": load_after,
+        "starved_fits": starved,
         "data": {
             "n_samples": int(X.shape[0]),
             "image_shape": list(X.shape[1:]),

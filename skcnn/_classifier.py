@@ -183,10 +183,11 @@ class CNNBinaryClassifier(ClassifierMixin, BaseEstimator):
         ``(height, width[, channels])`` of one image when X is given as flattened
         pixels of shape ``(n_samples, n_features)``, or the size and colour mode
         (1 channel: grayscale, 3: RGB, 4: RGBA; 1 if omitted) image files are
-        decoded to when X is a 1-D array of paths (then it is required). When None, a square grayscale
-        image is assumed if ``n_features`` is a square, then a square RGB image if
-        ``n_features / 3`` is, else a ``1 x n_features`` strip. Ignored for image
-        input other than as a check of its shape.
+        decoded to when X is a 1-D array of paths (then it is required). For
+        flattened pixels and None, a square grayscale image is assumed if
+        ``n_features`` is a square, then a square RGB image if ``n_features / 3``
+        is, else a ``1 x n_features`` strip. For image arrays it only checks their
+        shape.
 
     optimizer : str or keras.optimizers.Optimizer, default="adam"
         A Keras optimizer name, or an optimizer whose configuration is copied for
