@@ -39,6 +39,8 @@ _RESAMPLING = {
 }
 _COLOR_MODES = {"grayscale": "L", "rgb": "RGB", "rgba": "RGBA"}
 _EXIF_ORIENTATION = 0x0112
+# Images read by one joblib task in ImageLoader.transform.
+_CHUNK_SIZE = 16
 
 
 def _quoted_set(names):
@@ -318,7 +320,9 @@ def _decode(path, size=None, allow_draft=True):
                 draft_size = size[::-1] if orientation in (5, 6, 7, 8) else size
                 img.draft(None, draft_size)
             img.load()
-            img = ImageOps.exif_transpose(img)
+            # In place: without an orientation to apply, exif_transpose would
+            # otherwise return a copy of the whole image.
+            ImageOps.exif_transpose(img, in_place=True)
             if img.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
                 img = _to_8bit_gray(img)
             elif img.mode == "PA" or (img.mode == "P" and "transparency" in img.info):
@@ -614,9 +618,20 @@ class ImageLoader(TransformerMixin, BaseEstimator):
         paths = _check_paths(X)
         read_into, shape = self._reader()
         out = np.zeros((len(paths), *shape), dtype=self.dtype)
+
+        def read_chunk(start, stop):
+            for i in range(start, stop):
+                read_into(out, i, paths[i])
+
+        # One task per chunk of images rather than per image: the per-task cost
+        # of joblib is then paid a few times per thread, not once per image.
+        chunk = min(_CHUNK_SIZE, max(1, len(paths) // 8))
         _parallel(
             self.n_jobs,
-            (delayed(read_into)(out, i, path) for i, path in enumerate(paths)),
+            (
+                delayed(read_chunk)(start, min(start + chunk, len(paths)))
+                for start in range(0, len(paths), chunk)
+            ),
         )
         return out
 
