@@ -16,9 +16,12 @@ def flatten_images(X):
 class OneThreadLogisticRegression(LogisticRegression):
     """LogisticRegression whose ``fit`` runs BLAS on one thread.
 
-    Its lbfgs solver spends its time in many small BLAS calls, for which thread
-    start-up costs more than it saves: on pixel data one thread is several times
-    faster (see ``benchmarks/bench_baseline.py``). Parameters and attributes are
+    Its lbfgs solver spends its time in many small BLAS calls, for which extra
+    threads gain little, and they slow it down badly when other work competes
+    for the cores (a CNN training, parallel cross-validation): measured on 2
+    cores, default threads took 0.8-1.9x the one-thread time on an idle machine
+    and 1.2-3x under load (``benchmarks/bench_baseline.py``). Parameters and
+    attributes are
     those of :class:`~sklearn.linear_model.LogisticRegression`.
     """
 
@@ -53,8 +56,9 @@ def make_baseline(*, C=1.0, class_weight=None, max_iter=1000, random_state=None)
     -------
     pipeline : :class:`~sklearn.pipeline.Pipeline`
         Steps ``flatten``, ``scale`` (StandardScaler) and ``logisticregression``
-        (LogisticRegression fitted with BLAS on one thread, which is several times
-        faster for lbfgs on pixels), so ``logisticregression__C`` can be tuned.
+        (LogisticRegression fitted with BLAS on one thread, which keeps lbfgs
+        fast when other work competes for the cores), so
+        ``logisticregression__C`` can be tuned.
 
     Examples
     --------
