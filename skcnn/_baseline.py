@@ -21,8 +21,7 @@ class OneThreadLogisticRegression(LogisticRegression):
     for the cores (a CNN training, parallel cross-validation): measured on 2
     cores, default threads took 0.8-1.9x the one-thread time on an idle machine
     and 1.2-3x under load (``benchmarks/bench_baseline.py``). Parameters and
-    attributes are
-    those of :class:`~sklearn.linear_model.LogisticRegression`.
+    attributes are those of :class:`~sklearn.linear_model.LogisticRegression`.
     """
 
     def fit(self, X, y, sample_weight=None):
