@@ -212,3 +212,18 @@ def test_build_cnn_is_a_scikeras_model_function():
     assert result["proba_shape"] == [353, 2]
     assert result["n_params"] == build_cnn((8, 8, 1), filters=(8, 16)).count_params()
     assert result["score"] > 0.9
+
+
+def test_predict_from_several_threads_at_once(digits, fast_params):
+    """Concurrent predictions on one fitted model equal serial ones."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    X, y = digits
+    reference = CNNBinaryClassifier(**fast_params, random_state=0).fit(X, y)
+    serial = reference.predict_proba(X)
+    # A model not used yet: its first predictions happen in the threads.
+    clf = CNNBinaryClassifier(**fast_params, random_state=0).fit(X, y)
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda k: clf.predict_proba(X[k % 3 :]), range(12)))
+    for k, proba in enumerate(results):
+        np.testing.assert_array_equal(proba, serial[k % 3 :])
