@@ -73,6 +73,16 @@ def _check_root(root):
     return path
 
 
+def _class_folders(root):
+    """The class folders of ``root``, sorted: its subfolders not starting with "."."""
+    root = _check_root(root)
+    return [
+        name
+        for name in sorted(os.listdir(root))
+        if os.path.isdir(os.path.join(root, name)) and not name.startswith(".")
+    ]
+
+
 def _iter_image_files(directory, extensions, follow_links):
     """Image files under ``directory``, recursively, in Keras' order."""
     walk = os.walk(directory, followlinks=follow_links)
@@ -204,11 +214,7 @@ def load_image_folder(
             f"(no labels). Received: labels={labels!r}"
         )
 
-    found = [
-        name
-        for name in sorted(os.listdir(root))
-        if os.path.isdir(os.path.join(root, name)) and not name.startswith(".")
-    ]
+    found = _class_folders(root)
     if class_names is None:
         if len(found) != 2:
             hint = (

@@ -434,20 +434,12 @@ def _evaluate(args):
         roc_auc_score,
     )
 
-    from ._image import load_image_folder
+    from ._image import _class_folders, load_image_folder
 
     model = _load_model(args.model)
     classes = model.classes_
     names = [str(c) for c in classes]
-    if not os.path.exists(args.data):
-        raise FileNotFoundError(f"No such directory: {args.data!r}")
-    if not os.path.isdir(args.data):
-        raise NotADirectoryError(f"Not a directory: {args.data!r}; expected a folder.")
-    found = sorted(
-        name
-        for name in os.listdir(args.data)
-        if os.path.isdir(os.path.join(args.data, name)) and not name.startswith(".")
-    )
+    found = _class_folders(args.data)
     if found != sorted(names):
         raise ValueError(
             f"The class folders of {args.data!r}, {found}, do not match the "
