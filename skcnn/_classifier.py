@@ -21,7 +21,7 @@ from sklearn.utils.validation import (
 )
 
 from ._architecture import build_cnn
-from ._image import ImageLoader
+from ._image import ImageLoader, _file_infos, _make_decoder, _reraise_file_error
 from .utils._sklearn_compat import (
     Interval,
     StrOptions,
@@ -115,16 +115,15 @@ def _image_shape_of_paths(image_shape):
 
 
 @contextlib.contextmanager
-def _file_errors():
-    """Collects the errors of decoding image files inside TensorFlow and re-raises
-    the first one as itself (it names the file) rather than as a TensorFlow error."""
+def _file_errors(X):
+    """Re-raises an error of decoding the image files of X inside TensorFlow as
+    the error that names the file, rather than as a TensorFlow error."""
     errors = []
-    try:
+    if X.dtype != object:
         yield errors
-    except tf.errors.OpError:
-        if errors:
-            raise errors[0] from None
-        raise
+        return
+    with _reraise_file_error(errors, X, fallback=False):
+        yield errors
 
 
 class CNNBinaryClassifier(ClassifierMixin, BaseEstimator):
@@ -410,6 +409,7 @@ class CNNBinaryClassifier(ClassifierMixin, BaseEstimator):
         )
 
         validation = None
+        all_X = X
         callbacks = list(self.callbacks or [])
         if self.early_stopping:
             train, val = train_test_split(
@@ -448,7 +448,7 @@ class CNNBinaryClassifier(ClassifierMixin, BaseEstimator):
         # Creating the optimizer's variables now, not inside the first traced
         # training step, spares TensorFlow a second trace of that step.
         model.optimizer.build(model.trainable_variables)
-        with _file_errors() as errors:
+        with _file_errors(all_X) as errors:
             if validation is not None:
                 validation = self._dataset(*validation, errors=errors)
             history = model.fit(
@@ -546,13 +546,17 @@ class CNNBinaryClassifier(ClassifierMixin, BaseEstimator):
         tensors = tuple(
             tf.constant(a.astype(str) if a.dtype == object else a) for a in arrays
         )
-        decode = self._path_decoder(errors) if X.dtype == object else None
+        decode = None
+        if X.dtype == object:
+            decode = self._path_decoder(errors)
+            height, width, _ = self.image_shape_
+            infos = tf.constant(_file_infos(X, (height, width), scale_down=True))
         batch_size = self.batch_size
 
         def batch(idx):
             parts = [tf.gather(t, idx) for t in tensors]
             if decode is not None:
-                parts[0] = decode(parts[0])
+                parts[0] = decode(parts[0], tf.gather(infos, idx))
             if y is None:
                 missing = batch_size - tf.shape(parts[0])[0]
                 return tf.pad(parts[0], [[0, missing], [0, 0], [0, 0], [0, 0]])
@@ -564,32 +568,21 @@ class CNNBinaryClassifier(ClassifierMixin, BaseEstimator):
         return batches.prefetch(tf.data.AUTOTUNE)
 
     def _path_decoder(self, errors):
-        """A TensorFlow function decoding a batch of paths to uint8 images."""
+        """A TensorFlow function decoding a batch of paths to uint8 images, by
+        ImageLoader's decoder (errors naming a file are appended to ``errors``)."""
         height, width, channels = self.image_shape_
-        read_into, shape = ImageLoader(
+        params = ImageLoader(
             image_size=(height, width), color_mode=_COLOR_MODES[channels]
-        )._reader()
+        )._check_params()
+        decode_one = _make_decoder(params, errors)
+        signature = tf.TensorSpec((height, width, channels), tf.uint8)
 
-        def decode_batch(paths):
-            out = np.empty((len(paths), *shape), dtype=np.uint8)
-            try:
-                for i, path in enumerate(paths):
-                    read_into(out, i, os.fsdecode(path))
-            except Exception as exc:
-                errors.append(exc)
-                failed = True
-            else:
-                failed = False
-            if failed:
-                # The error itself is raised by _file_errors once TensorFlow stops;
-                # this short one only stops TensorFlow (which logs its traceback).
-                raise ValueError("skcnn: an image file could not be read")
-            return out
-
-        def decode(paths):
-            images = tf.numpy_function(decode_batch, [paths], tf.uint8, stateful=False)
-            images.set_shape((None, *shape))
-            return images
+        def decode(paths, infos):
+            return tf.map_fn(
+                lambda args: decode_one(args[0], *tf.unstack(args[1])),
+                (paths, infos),
+                fn_output_signature=signature,
+            )
 
         return decode
 
@@ -605,7 +598,7 @@ class CNNBinaryClassifier(ClassifierMixin, BaseEstimator):
             X = check_array(X, allow_nd=True, dtype=_DTYPES)
         if paths is None:
             X = self._as_images(X, fitting=False)
-        with _file_errors() as errors:
+        with _file_errors(X) as errors:
             proba = self.model_.predict(
                 self._dataset(X, errors=errors),
                 verbose=self.verbose if len(X) > self.batch_size else 0,

@@ -1,11 +1,13 @@
 """ImageLoader and load_image_folder: image files to uint8 arrays, the Keras way."""
 
+import contextlib
 import numbers
 import os
+import struct
 import warnings
 
 import numpy as np
-from joblib import Parallel, delayed
+from joblib import Parallel, delayed, effective_n_jobs
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import Bunch
@@ -25,22 +27,23 @@ _FORMAT_ALIASES = {"jpg": "jpeg", "tif": "tiff"}
 # The Pillow decoders allowed; "JPEG" also opens the MPO files of phone cameras.
 _PIL_FORMATS = ("JPEG", "PNG", "BMP", "GIF", "WEBP", "TIFF")
 
-# Keras' interpolation names (and Pillow's own) mapped to Pillow resampling filters.
-# Keras' "lanczos5", "gaussian" and "mitchellcubic" have no Pillow counterpart.
-_RESAMPLING = {
-    "nearest": Image.Resampling.NEAREST,
-    "bilinear": Image.Resampling.BILINEAR,
-    "bicubic": Image.Resampling.BICUBIC,
-    "area": Image.Resampling.BOX,
-    "box": Image.Resampling.BOX,
-    "hamming": Image.Resampling.HAMMING,
-    "lanczos": Image.Resampling.LANCZOS,
-    "lanczos3": Image.Resampling.LANCZOS,
+# Keras' interpolation names (those of tf.image.resize), and two Pillow aliases.
+_INTERPOLATIONS = {
+    "bilinear": "bilinear",
+    "nearest": "nearest",
+    "bicubic": "bicubic",
+    "area": "area",
+    "lanczos3": "lanczos3",
+    "lanczos5": "lanczos5",
+    "gaussian": "gaussian",
+    "mitchellcubic": "mitchellcubic",
+    "box": "area",
+    "lanczos": "lanczos3",
 }
-_COLOR_MODES = {"grayscale": "L", "rgb": "RGB", "rgba": "RGBA"}
+_COLOR_MODES = {"grayscale": 1, "rgb": 3, "rgba": 4}
 _EXIF_ORIENTATION = 0x0112
-# Images read by one joblib task in ImageLoader.transform.
-_CHUNK_SIZE = 16
+# Images per batch of ImageLoader.transform's tf.data pipeline.
+_BATCH_SIZE = 32
 
 
 def _quoted_set(names):
@@ -348,41 +351,314 @@ def _decode(path, size=None, allow_draft=True):
             raise _BadImageError(filename, f"{type(exc).__name__}: {exc}") from exc
 
 
-def _resize(img, size, resample, crop_to_aspect_ratio, pad_to_aspect_ratio):
-    """Resize a PIL image to ``size`` (width, height), as Keras does."""
-    width, height = img.size
-    target_width, target_height = size
-    box = None
-    if crop_to_aspect_ratio:
-        crop_height = int(width * target_height / target_width)
-        crop_height = max(min(height, crop_height), 1)
-        crop_width = int(height * target_width / target_height)
-        crop_width = max(min(width, crop_width), 1)
-        top = int((height - crop_height) / 2)
-        left = int((width - crop_width) / 2)
-        box = (left, top, left + crop_width, top + crop_height)
-    elif pad_to_aspect_ratio:
-        pad_height = max(height, int(width * target_height / target_width))
-        pad_width = max(width, int(height * target_width / target_height))
-        if (pad_width, pad_height) != (width, height):
-            padded = Image.new(img.mode, (pad_width, pad_height), 0)
-            top = int((pad_height - height) / 2)
-            left = int((pad_width - width) / 2)
-            padded.paste(img, (left, top))
-            img = padded
-    if img.size == tuple(size) and box is None:
+def _canonical(img):
+    """A decoded PIL image as mode "L", "LA", "RGB" or "RGBA"."""
+    if img.mode in ("L", "LA", "RGB", "RGBA"):
+        if "transparency" in img.info and img.mode in ("L", "RGB"):
+            return img.convert("RGBA")  # a transparent colour key
         return img
-    return img.resize(tuple(size), resample=resample, box=box)
+    if img.mode == "1":
+        return img.convert("L")
+    if img.mode.endswith(("A", "a")):
+        return img.convert("RGBA")
+    return img.convert("RGB")
 
 
-def _read_into(out, index, path, params):
-    size, mode, resample, crop, pad = params
-    img = _decode(path, size, allow_draft=resample != Image.Resampling.NEAREST)
-    if img.mode != mode:
-        img = img.convert(mode)
-    img = _resize(img, size, resample, crop, pad)
-    pixels = np.asarray(img)
-    out[index] = pixels[..., None] if pixels.ndim == 2 else pixels
+# The decoders: TensorFlow's (as Keras') for JPEG and plain PNG files, Pillow's
+# (in _decode) for everything else.
+_PILLOW, _JPEG, _PNG = 0, 1, 2
+_JPEG_MAGIC = b"\xff\xd8\xff"
+_PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+_PNG_IEND = b"\x00\x00\x00\x00IEND\xaeB`\x82"
+# Bytes read to classify a file: JPEG segments before the image data hold at
+# most 64 KiB each; a PNG's tRNS and eXIf chunks come before its image data.
+_HEADER_BYTES = 65536 + 16
+# JPEG start-of-frame markers (SOF0-SOF15 but DHT, JPG and DAC).
+_JPEG_SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+# PNG colour type -> channels decoded (grey, RGB, grey + alpha, RGBA).
+_PNG_CHANNELS = {0: 1, 2: 3, 4: 2, 6: 4}
+
+
+def _jpeg_frame(head):
+    """(height, width, components) from a JPEG's start-of-frame segment in
+    ``head``, or None if it is not found there."""
+    pos = 2
+    while pos + 4 <= len(head):
+        if head[pos] != 0xFF:
+            return None
+        marker = head[pos + 1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+        elif marker == 0x01 or 0xD0 <= marker <= 0xD8:  # no length field
+            pos += 2
+        elif marker in _JPEG_SOF:
+            if pos + 10 > len(head):
+                return None
+            height, width, components = struct.unpack(">HHB", head[pos + 5 : pos + 10])
+            return height, width, components
+        elif marker == 0xDA:  # image data before any frame header
+            return None
+        else:
+            pos += 2 + int.from_bytes(head[pos + 2 : pos + 4], "big")
+    return None
+
+
+def _draft_scale(height, width, target_height, target_width):
+    """Pillow's ``Image.draft`` rule: the largest of 8, 4, 2, 1 not above the size
+    ratio, so that the image decoded at 1/scale is at least the target size."""
+    ratio = min(width // target_width, height // target_height)
+    return next((scale for scale in (8, 4, 2) if ratio >= scale), 1)
+
+
+def _file_info(path, size, scale_down, max_pixels):
+    """How TensorFlow decodes a file, from its first bytes: (kind, scale,
+    orientation, channels), where kind is _JPEG, _PNG or _PILLOW, scale the JPEG
+    DCT scaling (1, 2, 4, 8; as Pillow's draft when ``scale_down``), orientation
+    the EXIF orientation (1-8) and channels the number of channels decoded.
+
+    TensorFlow takes grey and colour JPEGs (CMYK ones go to Pillow) and 8-bit PNGs
+    without palette, transparency key or EXIF that end with their IEND chunk (a
+    truncated PNG goes to Pillow, which checks every chunk). Images of more than
+    ``max_pixels`` pixels, other formats, and files that cannot be opened all go
+    to Pillow, whose errors name the file.
+    """
+    pillow = (_PILLOW, 1, 1, 0)
+    try:
+        with open(path, "rb") as fp:
+            head = fp.read(_HEADER_BYTES)
+            if head.startswith(_JPEG_MAGIC):
+                frame = _jpeg_frame(head)
+                if frame is None or frame[2] not in (1, 3):
+                    return pillow
+                height, width, channels = frame
+                if not 0 < height * width <= max_pixels:
+                    return pillow
+                orientation = 1
+                if b"Exif" in head:
+                    fp.seek(0)
+                    with Image.open(fp, formats=("JPEG",)) as img:
+                        orientation = img.getexif().get(_EXIF_ORIENTATION, 1)
+                    if orientation not in range(1, 9):
+                        orientation = 1  # as ImageOps.exif_transpose
+                scale = 1
+                if scale_down:
+                    target = size[::-1] if orientation >= 5 else size
+                    scale = _draft_scale(height, width, *target)
+                return _JPEG, scale, orientation, channels
+            if head.startswith(_PNG_MAGIC) and len(head) >= 33:
+                width, height, depth, color_type = struct.unpack(">IIBB", head[16:26])
+                if (
+                    depth != 8
+                    or color_type not in _PNG_CHANNELS
+                    or not 0 < width * height <= max_pixels
+                    or b"tRNS" in head
+                    or b"eXIf" in head
+                ):
+                    return pillow
+                fp.seek(0, os.SEEK_END)
+                if fp.tell() < 8 + 25 + 12:  # signature, IHDR, IEND
+                    return pillow
+                fp.seek(-len(_PNG_IEND), os.SEEK_END)
+                if fp.read() != _PNG_IEND:
+                    return pillow
+                return _PNG, 1, 1, _PNG_CHANNELS[color_type]
+    except Exception:  # unreadable, or EXIF data Pillow cannot parse
+        pass
+    return pillow
+
+
+def _file_infos(paths, size, scale_down):
+    """_file_info of each path, as an (n, 4) int32 array."""
+    max_pixels = int(Image.MAX_IMAGE_PIXELS or 2**62)
+
+    infos = [_file_info(path, size, scale_down, max_pixels) for path in paths]
+    return np.array(infos, dtype=np.int32).reshape(-1, 4)
+
+
+def _exif_transpose(image, orientation):
+    """Pillow's ImageOps.exif_transpose on an (h, w, c) tensor; ``orientation``
+    is an int (a graph without branches) or a tensor."""
+    import tensorflow as tf
+
+    def transpose():
+        return tf.transpose(image, [1, 0, 2])
+
+    methods = [
+        lambda: image,  # 1
+        lambda: image[:, ::-1],  # 2: flip left-right
+        lambda: image[::-1, ::-1],  # 3: rotate 180
+        lambda: image[::-1],  # 4: flip top-bottom
+        transpose,  # 5
+        lambda: transpose()[:, ::-1],  # 6: rotate 90 clockwise
+        lambda: transpose()[::-1, ::-1],  # 7: transverse
+        lambda: transpose()[::-1],  # 8: rotate 90 anticlockwise
+    ]
+    if isinstance(orientation, int):
+        return methods[orientation - 1]()
+    return tf.switch_case(orientation - 1, methods)
+
+
+def _make_decoder(params, errors):
+    """``decode(path, kind, scale, orientation, channels)``: a TensorFlow function
+    decoding one path (a string tensor) to a uint8 image of shape (height, width,
+    channels), shared by ImageLoader.transform and by CNNBinaryClassifier's
+    streaming of paths.
+
+    The other arguments are those of _file_info, either Python ints (the graph
+    then has no branches: ImageLoader groups the files by them) or int32 tensors
+    (switches in the graph; channels is then ignored). JPEG and PNG files are
+    decoded by TensorFlow's decoders as Keras decodes them, outside the GIL; the
+    others by Pillow in ``_decode``, whose errors name the file and are appended
+    to ``errors``. Everything after the decoding (EXIF orientation, colour
+    conversion, crop or pad, resize) is graph code shared by all files.
+    """
+    import tensorflow as tf
+
+    (height, width), channels, method, antialias, crop, pad = params
+    scale_down = method != "nearest"
+
+    def pillow_decode(path):
+        filename = os.fsdecode(path)
+        try:
+            img = _decode(filename, (width, height), allow_draft=scale_down)
+            pixels = np.asarray(_canonical(img))
+        except Exception as exc:
+            errors.append(exc)
+            # The error itself is re-raised once TensorFlow stops (see
+            # _reraise_file_error); this one only stops TensorFlow.
+            raise ValueError(f"skcnn: cannot read image file {filename!r}") from None
+        return pixels[..., None] if pixels.ndim == 2 else pixels
+
+    def pillow(path):
+        image = tf.numpy_function(pillow_decode, [path], tf.uint8, stateful=False)
+        image.set_shape((None, None, None))
+        return image
+
+    def jpeg(data, scale):
+        def at(ratio):
+            return lambda: tf.io.decode_jpeg(data, channels=0, ratio=ratio)
+
+        if isinstance(scale, int):
+            return at(scale)()
+        index = tf.gather([0, 0, 1, 1, 2, 2, 2, 2, 3], scale)  # 1, 2, 4, 8 -> 0-3
+        return tf.switch_case(index, [at(1), at(2), at(4), at(8)])
+
+    def luma(rgb):  # Pillow's integer ITU-R 601-2 conversion to "L"
+        value = tf.cast(rgb, tf.int32) * [19595, 38470, 7471]
+        value = tf.reduce_sum(value, axis=-1, keepdims=True) + 0x8000
+        return tf.cast(tf.bitwise.right_shift(value, 16), tf.uint8)
+
+    def reduce_channels(image, have):
+        """Channels dropped or mixed, before the resize (as Pillow converts
+        modes): returns the image and its channels, 1 (grey), 2, 3 or 4."""
+        if channels == 1:
+            return (luma(image[..., :3]) if have >= 3 else image[..., :1]), 1
+        if channels == 3 and have != 3:
+            return (image[..., :3] if have == 4 else image[..., :1]), min(have, 3)
+        if channels == 4 and pad and have != 4:  # padding must be transparent
+            return expand_channels(image, have, opaque=tf.uint8.max), 4
+        return image, have
+
+    def expand_channels(image, have, opaque):
+        """Grey replicated to RGB and an opaque alpha added, up to ``channels``:
+        after the resize, on fewer pixels (replicating commutes with resizing)."""
+        if have == channels:
+            return image
+        grey = have <= 2
+        rgb = tf.concat([image[..., :1]] * 3, axis=-1) if grey else image[..., :3]
+        if channels == 3:
+            return rgb
+        if have % 2 == 0:
+            alpha = image[..., -1:]
+        else:
+            alpha = tf.ones_like(image[..., :1]) * tf.constant(opaque, image.dtype)
+        return tf.concat([rgb, alpha], axis=-1)
+
+    def crop_or_pad(image):
+        shape = tf.shape(image)
+        h, w = shape[0], shape[1]
+        if crop:
+            crop_h = tf.maximum(tf.minimum(h, w * height // width), 1)
+            crop_w = tf.maximum(tf.minimum(w, h * width // height), 1)
+            top, left = (h - crop_h) // 2, (w - crop_w) // 2
+            return image[top : top + crop_h, left : left + crop_w]
+        if pad:
+            pad_h = tf.maximum(h, w * height // width)
+            pad_w = tf.maximum(w, h * width // height)
+            top, left = (pad_h - h) // 2, (pad_w - w) // 2
+            return tf.pad(
+                image, [[top, pad_h - h - top], [left, pad_w - w - left], [0, 0]]
+            )
+        return image
+
+    def finish(image, have):
+        """A decoded uint8 image with ``have`` channels (an int) to the output."""
+        image, have = reduce_channels(image, have)
+        image = crop_or_pad(image)
+        image = tf.image.resize(image, (height, width), method, antialias=antialias)
+        image = expand_channels(tf.cast(image, tf.float32), have, opaque=255.0)
+        image = tf.round(image)
+        if method in ("bilinear", "nearest", "area"):  # averages: within 0-255
+            image = tf.cast(image, tf.uint8)
+        else:
+            image = tf.saturate_cast(image, tf.uint8)
+        return tf.ensure_shape(image, (height, width, channels))
+
+    def finish_any(image):
+        """``finish`` for an image whose number of channels is known at run time."""
+        branches = [lambda have=n: finish(image, have) for n in (1, 2, 3, 4)]
+        return tf.switch_case(tf.shape(image)[-1] - 1, branches)
+
+    def decode(path, kind, scale, orientation, have):
+        if isinstance(kind, int):
+            if kind == _PILLOW:
+                return finish_any(pillow(path))
+            data = tf.io.read_file(path)
+            if kind == _JPEG:
+                image = _exif_transpose(jpeg(data, scale), orientation)
+            else:
+                image = tf.io.decode_png(data, channels=0)
+            return finish(image, have)
+        data = tf.io.read_file(path)
+        image = tf.switch_case(
+            kind,
+            [
+                lambda: pillow(path),
+                lambda: _exif_transpose(jpeg(data, scale), orientation),
+                lambda: tf.io.decode_png(data, channels=0),
+            ],
+        )
+        return finish_any(image)
+
+    return decode
+
+
+class _TensorFlowDecodeError(ValueError):
+    """TensorFlow failed to decode a file Pillow reads."""
+
+
+@contextlib.contextmanager
+def _reraise_file_error(errors, paths, n_done=lambda: 0, fallback=True):
+    """Turn a TensorFlow error raised while decoding ``paths`` into the error that
+    names the file: the one Pillow raised inside the pipeline (in ``errors``), or
+    else the first file from ``n_done()`` on (those before it were decoded) that
+    Pillow cannot read. If Pillow reads them all, raise _TensorFlowDecodeError
+    when ``fallback`` (the caller then decodes them with Pillow), else re-raise
+    TensorFlow's error."""
+    import tensorflow as tf
+
+    try:
+        yield
+    except tf.errors.OpError as exc:
+        if errors:
+            raise errors[0] from None
+        for path in paths[n_done() :]:
+            _decode(os.fspath(path))  # raises the error naming the file
+        if not fallback:
+            raise
+        raise _TensorFlowDecodeError(
+            f"TensorFlow could not decode one of the files: {exc.message}"
+        ) from exc
 
 
 def _check_paths(X):
@@ -409,7 +685,7 @@ def _check_paths(X):
     return paths
 
 
-def _parallel(n_jobs, tasks):
+def _warn_load_truncated(stacklevel=3):
     if ImageFile.LOAD_TRUNCATED_IMAGES:
         warnings.warn(
             "PIL.ImageFile.LOAD_TRUNCATED_IMAGES is True, so Pillow decodes truncated "
@@ -417,8 +693,12 @@ def _parallel(n_jobs, tasks):
             "error: they cannot be detected. Set it to False (Pillow's default) for "
             "truncated files to be errors.",
             UserWarning,
-            stacklevel=3,
+            stacklevel=stacklevel,
         )
+
+
+def _parallel(n_jobs, tasks):
+    _warn_load_truncated(stacklevel=4)
     # Pillow decodes outside the GIL, so threads scale; they also share the output
     # array, hence require="sharedmem" even under a process-based joblib backend.
     # Decompression-bomb warnings are errors in every thread: the filters are set
@@ -449,9 +729,10 @@ class ImageLoader(TransformerMixin, BaseEstimator):
         and "grayscale" (and is opaque for images without one, for "rgba").
 
     interpolation : str, default="bilinear"
-        The resampling filter used to resize: "bilinear", "nearest", "bicubic",
-        "area" (a box filter, as "box"), "hamming" or "lanczos" (also
-        "lanczos3"). Case-insensitive.
+        The resampling method of :func:`tf.image.resize` (Keras' names):
+        "bilinear", "nearest", "bicubic", "area", "lanczos3", "lanczos5",
+        "gaussian" or "mitchellcubic"; "box" is "area" and "lanczos" is
+        "lanczos3". Case-insensitive.
 
     crop_to_aspect_ratio : bool, default=False
         If True, take the largest centred window of the image that has the target
@@ -462,12 +743,19 @@ class ImageLoader(TransformerMixin, BaseEstimator):
         sides, centred, to the target aspect ratio, then resize it.
 
     dtype : {"uint8", "float32"}, default="uint8"
-        The type of the returned pixels, which are 0-255 in both cases.
+        The type of the returned pixels, which are whole numbers in 0-255 in
+        both cases.
 
-    n_jobs : int or None, default=None
-        Number of threads decoding images. ``None`` means 1 unless in a
-        :obj:`joblib.parallel_backend` context. ``-1`` means using all
-        processors.
+    antialias : bool, default=False
+        Whether downscaling filters the image first, which avoids aliasing when
+        shrinking by a large factor but is several times slower. False, as in
+        Keras, samples the image (JPEGs are decoded at a reduced scale first,
+        see the notes, which averages their pixels).
+
+    n_jobs : int or None, default=-1
+        Number of images decoded in parallel (TensorFlow threads). ``-1`` means
+        using all processors; ``None`` means 1 unless in a
+        :obj:`joblib.parallel_config` context.
 
     See Also
     --------
@@ -477,16 +765,25 @@ class ImageLoader(TransformerMixin, BaseEstimator):
 
     Notes
     -----
-    Images are decoded with Pillow: the EXIF orientation is applied; animated GIF,
+    JPEG files, and 8-bit PNG files without palette or transparency key, are
+    decoded by TensorFlow's decoders, in a ``tf.data`` pipeline of ``n_jobs``
+    parallel calls, as :func:`keras.utils.image_dataset_from_directory` decodes
+    them; all files are resized by :func:`tf.image.resize`. Without
+    antialiasing, with "bilinear" interpolation and no JPEG scaling (see below),
+    the pixels are those of ``image_dataset_from_directory`` rounded to whole
+    numbers. Other files (BMP, GIF, WebP, TIFF, palette, 16-bit and transparency-key
+    PNGs, CMYK JPEGs) are decoded by Pillow, then converted and resized by the same
+    TensorFlow code.
+
+    The EXIF orientation of JPEGs is applied (Keras ignores it); animated GIF,
     PNG and WebP files give their first frame; palette images become RGB (RGBA if
     they have transparency), CMYK JPEGs RGB, 16-bit grayscale images are scaled to
-    8 bits (``value / 257``), and the result is converted to ``color_mode``.
-    Downscaling uses Pillow's antialiased filters, as
-    :func:`keras.utils.load_img` does, so pixels differ slightly from those of
-    :func:`keras.utils.image_dataset_from_directory`, which resizes with
-    TensorFlow. Large JPEGs are decoded at a reduced scale (``Image.draft``) that
-    keeps them at least ``image_size`` large before the final resize, except with
-    "nearest" interpolation.
+    8 bits (``value / 257``). Colour images are converted to grey with Pillow's
+    formula (``L = (19595 R + 38470 G + 7471 B + 32768) >> 16``), not by the JPEG
+    or PNG decoder. JPEGs at least twice as large as ``image_size`` are decoded at
+    1/2, 1/4 or 1/8 scale (libjpeg's DCT scaling, as Pillow's ``Image.draft``)
+    keeping them at least ``image_size`` large, which is faster and averages the
+    pixels, except with "nearest" interpolation.
 
     A file that cannot be read raises an error naming it: ``FileNotFoundError``,
     ``IsADirectoryError`` or ``PermissionError`` from the operating system, and
@@ -522,6 +819,7 @@ class ImageLoader(TransformerMixin, BaseEstimator):
         "crop_to_aspect_ratio": ["boolean"],
         "pad_to_aspect_ratio": ["boolean"],
         "dtype": [StrOptions({"uint8", "float32"})],
+        "antialias": ["boolean"],
         "n_jobs": [numbers.Integral, None],
     }
 
@@ -534,18 +832,21 @@ class ImageLoader(TransformerMixin, BaseEstimator):
         crop_to_aspect_ratio=False,
         pad_to_aspect_ratio=False,
         dtype="uint8",
-        n_jobs=None,
+        antialias=False,
+        n_jobs=-1,
     ):
         self.image_size = image_size
         self.color_mode = color_mode
         self.interpolation = interpolation
+        self.antialias = antialias
         self.crop_to_aspect_ratio = crop_to_aspect_ratio
         self.pad_to_aspect_ratio = pad_to_aspect_ratio
         self.dtype = dtype
         self.n_jobs = n_jobs
 
     def _check_params(self):
-        """Validated (height, width), Pillow mode and resampling filter."""
+        """The decoder's parameters: (height, width), channels, tf.image.resize
+        method, antialias, crop, pad."""
         self._validate_params()
         image_size = self.image_size
         if isinstance(image_size, numbers.Integral):
@@ -567,9 +868,9 @@ class ImageLoader(TransformerMixin, BaseEstimator):
                 f"Received: color_mode={self.color_mode!r}"
             )
         interpolation = self.interpolation.lower()
-        if interpolation not in _RESAMPLING:
+        if interpolation not in _INTERPOLATIONS:
             raise ValueError(
-                f"`interpolation` must be one of {_quoted_set(_RESAMPLING)}. "
+                f"`interpolation` must be one of {_quoted_set(_INTERPOLATIONS)}. "
                 f"Received: interpolation={self.interpolation!r}"
             )
         if self.crop_to_aspect_ratio and self.pad_to_aspect_ratio:
@@ -581,7 +882,10 @@ class ImageLoader(TransformerMixin, BaseEstimator):
         return (
             (height, width),
             _COLOR_MODES[self.color_mode],
-            _RESAMPLING[interpolation],
+            _INTERPOLATIONS[interpolation],
+            bool(self.antialias),
+            bool(self.crop_to_aspect_ratio),
+            bool(self.pad_to_aspect_ratio),
         )
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -622,37 +926,60 @@ class ImageLoader(TransformerMixin, BaseEstimator):
             with values in 0-255.
         """
         paths = _check_paths(X)
-        read_into, shape = self._reader()
-        out = np.zeros((len(paths), *shape), dtype=self.dtype)
-
-        def read_chunk(start, stop):
-            for i in range(start, stop):
-                read_into(out, i, paths[i])
-
-        # One task per chunk of images rather than per image: the per-task cost
-        # of joblib is then paid a few times per thread, not once per image.
-        chunk = min(_CHUNK_SIZE, max(1, len(paths) // 8))
-        _parallel(
-            self.n_jobs,
-            (
-                delayed(read_chunk)(start, min(start + chunk, len(paths)))
-                for start in range(0, len(paths), chunk)
-            ),
-        )
+        params = self._check_params()
+        (height, width), channels = params[:2]
+        out = np.empty((len(paths), height, width, channels), dtype=self.dtype)
+        if not len(paths):
+            return out
+        _warn_load_truncated()
+        names = [os.fspath(path) for path in paths]
+        n_threads = effective_n_jobs(self.n_jobs)
+        try:
+            self._read_into(out, names, params, n_threads, force_pillow=False)
+        except _TensorFlowDecodeError:
+            # TensorFlow refused a file that Pillow reads: read them all with Pillow.
+            self._read_into(out, names, params, n_threads, force_pillow=True)
         return out
 
-    def _reader(self):
-        """``read_into(out, index, path)``, writing one decoded image into ``out``,
-        and the (height, width, channels) of the images: the decoding of
-        ``transform``, shared with CNNBinaryClassifier's streaming of paths."""
-        (height, width), mode, resample = self._check_params()
-        params = ((width, height), mode, resample, bool(self.crop_to_aspect_ratio))
-        params = (*params, bool(self.pad_to_aspect_ratio))
+    @staticmethod
+    def _read_into(out, paths, params, n_threads, force_pillow):
+        """Decode ``paths`` into ``out``. The files are grouped by how they are
+        decoded (_file_info), each group through its own tf.data pipeline whose
+        graph has no branches."""
+        import tensorflow as tf
 
-        def read_into(out, index, path):
-            _read_into(out, index, path, params)
-
-        return read_into, (height, width, len(mode))
+        (height, width), _, method = params[:3]
+        infos = _file_infos(paths, (height, width), method != "nearest")
+        if force_pillow:
+            infos[:] = (_PILLOW, 1, 1, 0)
+        groups = {}
+        for index, info in enumerate(map(tuple, infos.tolist())):
+            groups.setdefault(info, []).append(index)
+        errors = []
+        decode = _make_decoder(params, errors)
+        for info, indices in groups.items():
+            group_paths = [paths[i] for i in indices]
+            dataset = (
+                tf.data.Dataset.from_tensor_slices(group_paths)
+                .map(
+                    lambda path, info=info: decode(path, *info),
+                    num_parallel_calls=n_threads,
+                    deterministic=True,
+                )
+                .batch(_BATCH_SIZE)
+                .prefetch(tf.data.AUTOTUNE)
+            )
+            contiguous = indices[-1] - indices[0] == len(indices) - 1
+            indices = np.asarray(indices)
+            done = [0]  # images decoded so far, read if an error stops TensorFlow
+            with _reraise_file_error(errors, group_paths, lambda done=done: done[0]):
+                for batch in dataset:
+                    start, stop = done[0], done[0] + len(batch)
+                    if contiguous:  # writing to a slice is faster
+                        out[indices[0] + start : indices[0] + stop] = batch.numpy()
+                    else:
+                        out[indices[start:stop]] = batch.numpy()
+                    done[0] = stop
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -258,7 +258,15 @@ def test_resize_size_and_interpolation(tmp_path, pixels):
     path = _save(tmp_path / "x.png", np.kron(X[0], np.ones((2, 2), np.uint8)))
     nearest = ImageLoader((8, 8), color_mode="grayscale", interpolation="nearest")
     np.testing.assert_array_equal(nearest.transform([path])[0, ..., 0], X[0])
-    for interpolation in ["bilinear", "bicubic", "area", "hamming", "lanczos3"]:
+    for interpolation in [
+        "bilinear",
+        "bicubic",
+        "area",
+        "lanczos3",
+        "lanczos5",
+        "gaussian",
+        "mitchellcubic",
+    ]:
         loader = ImageLoader(4, color_mode="grayscale", interpolation=interpolation)
         assert loader.transform([path]).shape == (1, 4, 4, 1)
     upper = ImageLoader((8, 8), color_mode="grayscale", interpolation="AREA")
@@ -382,6 +390,160 @@ def test_large_jpeg_draft_close_to_full_decode(tmp_path, pixels):
     png = _save(tmp_path / "big.png", image)
     reference = ImageLoader((32, 32), interpolation="area").transform([png])[0]
     assert np.abs(fast.astype(int) - reference).mean() < 4
+
+
+def _decoder_files(tmp_path, pixels):
+    """Files of each kind the TensorFlow decoder takes, and of kinds it leaves to
+    Pillow: {name: path}."""
+    X, _ = pixels
+    gray = np.kron(X[5], np.ones((40, 30), np.uint8))  # 320 x 240
+    colour = _rgb(gray)
+    rgba = np.dstack([colour, np.kron(X[6], np.ones((40, 30), np.uint8))])
+    exif = Image.Exif()
+    exif[0x0112] = 8
+    return {
+        "jpeg_rgb_420": _save(tmp_path / "a.jpg", colour, quality=90),
+        "jpeg_rgb_444": _save(tmp_path / "b.jpg", colour, subsampling=0),
+        "jpeg_gray": _save(tmp_path / "c.jpg", gray, quality=90),
+        "png_gray": _save(tmp_path / "d.png", gray),
+        "png_rgb": _save(tmp_path / "e.png", colour),
+        "png_rgba": _save(tmp_path / "f.png", rgba),
+        "png_la": _save(tmp_path / "g.png", rgba[..., [0, 3]].copy()),
+        "jpeg_exif_rotated": _save(tmp_path / "h.jpg", colour, exif=exif),
+        "pillow_cmyk_jpeg": _save_cmyk(tmp_path / "i.jpg", colour),
+        "pillow_bmp": _save(tmp_path / "j.bmp", colour),
+        "pillow_palette_png": _save_palette(tmp_path / "k.png", colour),
+    }
+
+
+def _save_cmyk(path, rgb):
+    Image.fromarray(rgb).convert("CMYK").save(path, quality=90)
+    return path
+
+
+def _save_palette(path, rgb):
+    Image.fromarray(rgb).convert("P", palette=Image.Palette.ADAPTIVE).save(path)
+    return path
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"color_mode": "grayscale"},
+        {"color_mode": "rgba"},
+        {"image_size": (30, 40), "crop_to_aspect_ratio": True},
+        {"image_size": (30, 40), "pad_to_aspect_ratio": True, "color_mode": "rgba"},
+        {"image_size": (400, 300), "interpolation": "bicubic"},
+        {"image_size": (16, 16), "interpolation": "nearest"},
+        {"image_size": (64, 64), "antialias": True, "interpolation": "lanczos3"},
+    ],
+)
+def test_tensorflow_and_pillow_decoders_give_the_same_pixels(tmp_path, pixels, params):
+    # JPEG and plain PNG files are decoded by TensorFlow, the others by Pillow;
+    # forcing Pillow for every file must not change a PNG pixel, and JPEG pixels
+    # only by the difference of libjpeg's fast DCT (TensorFlow's and Keras'
+    # default) and accurate DCT (Pillow's). 24x24 from 320x240 JPEGs uses
+    # libjpeg's 1/8 scaled decoding in both.
+    params = {"image_size": (24, 24), **params}
+    loader = ImageLoader(**params)
+    files = _decoder_files(tmp_path, pixels)
+    paths = [os.fspath(p) for p in files.values()]
+    out = loader.transform(paths)
+    pillow = np.empty_like(out)
+    ImageLoader._read_into(pillow, paths, loader._check_params(), 2, True)
+    for name, ours, theirs in zip(files, out, pillow):
+        if name.startswith("jpeg"):
+            difference = np.abs(ours.astype(int) - theirs)
+            assert difference.mean() < 1 and difference.max() <= 8, name
+        else:
+            np.testing.assert_array_equal(ours, theirs, err_msg=name)
+    height, width = params["image_size"]
+    assert out.shape[1:3] == (height, width)
+
+
+@pytest.mark.parametrize("size", [(24, 24), (500, 400)])  # down and up
+def test_plain_jpeg_and_png_are_decoded_by_tensorflow(
+    tmp_path, pixels, monkeypatch, size
+):
+    import skcnn._image
+
+    files = _decoder_files(tmp_path, pixels)
+    loader = ImageLoader(size)
+    expected = loader.transform(list(files.values()))
+
+    def no_pillow(path, *args, **kwargs):
+        raise AssertionError(f"Pillow asked to decode {path}")
+
+    monkeypatch.setattr(skcnn._image, "_decode", no_pillow)
+    for i, (name, path) in enumerate(files.items()):
+        if name.startswith("pillow"):
+            with pytest.raises(AssertionError, match="Pillow asked to decode"):
+                loader.transform([path])
+        else:
+            np.testing.assert_array_equal(loader.transform([path])[0], expected[i])
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_exif_orientation_applied_by_tensorflow(tmp_path, pixels, orientation):
+    # The same JPEG data with and without an EXIF orientation: the oriented file
+    # gives exactly the plain one transposed as Pillow's exif_transpose does.
+    X, _ = pixels
+    image = _rgb(np.kron(X[3][:, :6], np.ones((4, 3), np.uint8)))  # 32 x 18
+    plain = _save(tmp_path / "plain.jpg", image, quality=90)
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    oriented = _save(tmp_path / "oriented.jpg", image, quality=90, exif=exif)
+    size = (18, 32) if orientation >= 5 else (32, 18)
+    loader = ImageLoader(size, interpolation="nearest")
+    plain_pixels, oriented_pixels = loader.transform([plain, oriented])
+    method = {
+        2: Image.Transpose.FLIP_LEFT_RIGHT,
+        3: Image.Transpose.ROTATE_180,
+        4: Image.Transpose.FLIP_TOP_BOTTOM,
+        5: Image.Transpose.TRANSPOSE,
+        6: Image.Transpose.ROTATE_270,
+        7: Image.Transpose.TRANSVERSE,
+        8: Image.Transpose.ROTATE_90,
+    }.get(orientation)
+    loader.set_params(image_size=(32, 18))
+    expected = Image.fromarray(loader.transform([plain])[0])
+    if method is not None:
+        expected = expected.transpose(method)
+    np.testing.assert_array_equal(oriented_pixels, np.asarray(expected))
+    assert plain_pixels.shape[:2] == size
+
+
+def test_same_pixels_as_keras_image_dataset_from_directory(digit_folder, pixels):
+    # Keras' own decoders and bilinear resize without antialiasing: identical
+    # pixels after rounding Keras' float ones, for PNG and JPEG files (decoded at
+    # full scale: these JPEGs are less than twice the target size).
+    import keras
+
+    root, _ = digit_folder
+    X, _ = pixels
+
+    def check(size, color_mode):
+        dataset = keras.utils.image_dataset_from_directory(
+            root,
+            image_size=size,
+            color_mode=color_mode,
+            shuffle=False,
+            batch_size=100,
+            verbose=False,
+        )
+        images = np.concatenate([np.asarray(x) for x, _ in dataset])
+        # Keras orders the classes alphanumerically, as load_image_folder does.
+        files = load_image_folder(root).filenames
+        out = ImageLoader(size, color_mode=color_mode).transform(files)
+        np.testing.assert_array_equal(out, np.round(images).astype(np.uint8))
+
+    check((5, 5), "grayscale")
+    check((20, 12), "rgb")
+    for i in range(3):
+        image = _rgb(np.kron(X[20 + i], np.ones((3, 2), np.uint8)))  # 24 x 16
+        _save(root / "seven" / f"photo{i}.jpg", image, quality=85)
+    check((20, 12), "rgb")
 
 
 def test_n_jobs_and_order(digit_folder):
@@ -554,12 +716,12 @@ def test_parameter_validation(params, error, match, tmp_path):
 
 def test_interpolation_error_lists_the_options():
     msg = (
-        '`interpolation` must be one of {"nearest", "bilinear", "bicubic", "area", '
-        '"box", "hamming", "lanczos", "lanczos3"}. '
-        "Received: interpolation='gaussian'"
+        '`interpolation` must be one of {"bilinear", "nearest", "bicubic", "area", '
+        '"lanczos3", "lanczos5", "gaussian", "mitchellcubic", "box", "lanczos"}. '
+        "Received: interpolation='hamming'"
     )
     with pytest.raises(ValueError, match=re.escape(msg)):
-        ImageLoader(interpolation="gaussian").fit(["x.png"])
+        ImageLoader(interpolation="hamming").fit(["x.png"])
 
 
 def test_stateless_fit_and_tags(tmp_path):
