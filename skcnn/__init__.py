@@ -15,6 +15,11 @@ _LAZY = {
     "ImageLoader": "._image",
     "load_image_folder": "._image",
     "find_bad_images": "._image",
+    "save": "._persist",
+    "load": "._persist",
+    "get_untrusted_types": "._persist",
+    "export_keras": "._persist",
+    "InconsistentVersionWarning": "._persist",
 }
 
 __all__ = [*sorted(_LAZY), "__version__"]

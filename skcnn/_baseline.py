@@ -6,6 +6,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from threadpoolctl import threadpool_limits
 
+from ._persist import _VersionedPickleMixin
+
 
 def flatten_images(X):
     """Reshape images of shape (n_samples, ...) to (n_samples, n_pixels)."""
@@ -13,7 +15,7 @@ def flatten_images(X):
     return X.reshape(len(X), -1)
 
 
-class OneThreadLogisticRegression(LogisticRegression):
+class OneThreadLogisticRegression(_VersionedPickleMixin, LogisticRegression):
     """LogisticRegression whose ``fit`` runs BLAS on one thread.
 
     Its lbfgs solver spends its time in many small BLAS calls, for which extra

@@ -22,6 +22,7 @@ from sklearn.utils.validation import (
 
 from ._architecture import build_cnn
 from ._image import ImageLoader, _file_infos, _make_decoder, _reraise_file_error
+from ._persist import _VersionedPickleMixin
 from .utils._sklearn_compat import (
     Interval,
     StrOptions,
@@ -126,7 +127,7 @@ def _file_errors(X):
         yield errors
 
 
-class CNNBinaryClassifier(ClassifierMixin, BaseEstimator):
+class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator):
     """Convolutional neural network for binary image classification.
 
     A scikit-learn classifier that builds a Keras 3 CNN (see :func:`build_cnn`) in

@@ -12,6 +12,7 @@ from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import Bunch
 
+from ._persist import _VersionedPickleMixin
 from .utils._sklearn_compat import Interval, StrOptions, _fit_context
 
 # Format names accepted by `formats`, with the file extensions each stands for.
@@ -708,7 +709,7 @@ def _parallel(n_jobs, tasks):
         return Parallel(n_jobs=n_jobs, prefer="threads", require="sharedmem")(tasks)
 
 
-class ImageLoader(TransformerMixin, BaseEstimator):
+class ImageLoader(_VersionedPickleMixin, TransformerMixin, BaseEstimator):
     """Read image files into an array of images of one size.
 
     A stateless transformer (like

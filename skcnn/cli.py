@@ -7,7 +7,8 @@ import json
 import logging
 import os
 import sys
-import tempfile
+
+from ._persist import _write_atomically
 
 # The augmentation of the COVID X-ray tutorial, passed by `skcnn train --augment`.
 _AUGMENT_RECIPE = {"shear": 0.2, "zoom": 0.2, "flip": "horizontal"}
@@ -57,16 +58,21 @@ def _build_parser():
         description=(
             "Train CNNBinaryClassifier on the images of DIR, which holds exactly two "
             "class folders (their names are the labels), and save the fitted "
-            "pipeline (ImageLoader, then the CNN) with joblib. The saved model "
-            "takes image file paths: use it with `skcnn predict` and `skcnn "
-            "evaluate`, or joblib.load it in Python."
+            "pipeline (ImageLoader, then the CNN): in skcnn's safe format if the "
+            "file name ends with .skcnn (skcnn.load in Python), else with joblib. "
+            "The saved model takes image file paths: use it with `skcnn predict`, "
+            "`skcnn evaluate` and `skcnn export`."
         ),
     )
     train.add_argument(
         "data", metavar="DIR", help="folder with one subfolder per class"
     )
     train.add_argument(
-        "--out", required=True, metavar="FILE", help="where to save the model (joblib)"
+        "--out",
+        required=True,
+        metavar="FILE",
+        help="where to save the model: skcnn's safe format if FILE ends with "
+        ".skcnn (see skcnn.load), else joblib",
     )
     train.add_argument(
         "--image-size",
@@ -172,6 +178,25 @@ def _build_parser():
     _add_quiet(evaluate)
     evaluate.set_defaults(handler=_evaluate)
 
+    # --------------------------------------------------------------- export
+    export = sub.add_parser(
+        "export",
+        help="write the Keras network of a saved model as a .keras file",
+        description=(
+            "Write the bare Keras network of a model saved by `skcnn train` (or any "
+            "saved CNNBinaryClassifier or pipeline ending with one) as a .keras "
+            "file, for serving outside scikit-learn. The network takes images of "
+            "the size and colour mode it was trained on (0-255 pixels, rescaled "
+            "inside) and outputs the probability of the model's second class."
+        ),
+    )
+    export.add_argument("model", metavar="MODEL", help="model file (.skcnn or joblib)")
+    export.add_argument(
+        "--out", required=True, metavar="FILE", help="the .keras file to write"
+    )
+    _add_quiet(export)
+    export.set_defaults(handler=_export)
+
     # -------------------------------------------------------------- compare
     compare = sub.add_parser(
         "compare",
@@ -243,45 +268,62 @@ def _check_output(path, option="--out"):
         raise PermissionError(f"{option} {path!r}: folder {folder!r} is not writable.")
 
 
-def _write_atomically(path, write):
-    """Call ``write(temp_path)``, then move the temporary file to ``path``.
-
-    The temporary file is in the folder of ``path``, so the move is atomic: a
-    reader never sees a half-written file, and a failure leaves ``path`` as it was.
-    """
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, temp = tempfile.mkstemp(
-        dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp"
-    )
-    os.close(fd)
-    try:
-        write(temp)
-        # mkstemp creates the file readable by its owner only: give it the
-        # permissions a new file would have.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temp, 0o666 & ~umask)
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.remove(temp)
-        raise
-
-
-def _load_model(path):
-    """A model saved by `skcnn train`: a pipeline that takes image file paths."""
+def _read_model_file(path):
+    """The object in a .skcnn file (skcnn.load, safe) or a joblib file."""
     import joblib
-    from sklearn.pipeline import Pipeline
 
-    from ._image import ImageLoader
+    from ._persist import load
 
     if not os.path.exists(path):
         raise FileNotFoundError(f"No such model file: {path!r}")
     if os.path.isdir(path):
         raise IsADirectoryError(f"The model {path!r} is a folder, not a model file.")
+    with open(path, "rb") as f:
+        is_zip = f.read(4) == b"PK\x03\x04"  # not is_zipfile: joblib files of
+        # Keras models hold zip archives inside
+    if path.endswith(".skcnn") or is_zip:
+        return load(path)
     try:
-        model = joblib.load(path)
+        return joblib.load(path)
     except OSError:
+        raise
+    except Exception as exc:
+        raise ValueError(
+            f"Cannot load the model file {path!r} (is it a file saved by "
+            f"`skcnn train`?): {type(exc).__name__}: {exc}"
+        ) from exc
+
+
+def _save_model(model, path):
+    """Save atomically: skcnn's safe format for a .skcnn path, else joblib."""
+    import joblib
+
+    from ._persist import save
+
+    if path.endswith(".skcnn"):
+        save(model, path)
+    else:
+        _write_atomically(path, lambda temp: joblib.dump(model, temp))
+
+
+def _export(args):
+    from ._persist import export_keras
+
+    model = _read_model_file(args.model)
+    export_keras(model, args.out)
+    _progress(args, f"Wrote the Keras network of {args.model!r} to {args.out!r}")
+    return 0
+
+
+def _load_model(path):
+    """A model saved by `skcnn train`: a pipeline that takes image file paths."""
+    from sklearn.pipeline import Pipeline
+
+    from ._image import ImageLoader
+
+    try:
+        model = _read_model_file(path)
+    except (OSError, ValueError):
         raise
     except Exception as exc:
         raise ValueError(
@@ -326,7 +368,6 @@ def _counts(target, names):
 
 # ----------------------------------------------------------------- commands
 def _train(args):
-    import joblib
     from sklearn.pipeline import make_pipeline
 
     from ._classifier import CNNBinaryClassifier
@@ -362,7 +403,7 @@ def _train(args):
     # Keras prints its per-epoch lines on stdout: send them to stderr.
     with contextlib.redirect_stdout(sys.stderr):
         model.fit(data.filenames, data.target)
-    _write_atomically(args.out, lambda temp: joblib.dump(model, temp))
+    _save_model(model, args.out)
     fitted = model[-1]
     stopped = (
         f" (early stopping, best of {fitted.n_iter_})"

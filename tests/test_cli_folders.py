@@ -277,9 +277,46 @@ def test_output_folder_missing(tmp_path, digits_dir, model_path, capsys):
     assert "--out" in _error(capsys, argv, "predict")
 
 
-@pytest.mark.parametrize("command", ["train", "predict", "evaluate", "compare"])
+@pytest.mark.parametrize(
+    "command", ["train", "predict", "evaluate", "compare", "export"]
+)
 def test_help(command, capsys):
     with pytest.raises(SystemExit) as exc:
         main([command, "--help"])
     assert exc.value.code == 0
     assert "--quiet" in capsys.readouterr().out
+
+
+def test_safe_format_train_predict_export(tmp_path, digits_dir, model_path, capsys):
+    import keras
+    import numpy as np
+
+    import skcnn
+
+    safe = tmp_path / "model.skcnn"
+    argv = ["train", str(digits_dir), "--out", str(safe), *TINY, "--quiet"]
+    assert main(argv) == 0
+    model = skcnn.load(safe)
+    files = skcnn.load_image_folder(digits_dir).filenames
+    capsys.readouterr()
+    assert main(["predict", str(safe), str(digits_dir)]) == 0
+    rows = _read_csv(capsys.readouterr().out)
+    expected = model.predict_proba(files)[:, 1]
+    proba = np.array([float(row[f"proba_{model.classes_[1]}"]) for row in rows])
+    np.testing.assert_allclose(proba, expected, rtol=1e-6)
+    # export: from the safe file and from the joblib one
+    for source in [safe, model_path]:
+        out = tmp_path / f"{source.stem}.keras"
+        assert main(["export", str(source), "--out", str(out), "--quiet"]) == 0
+        network = keras.saving.load_model(out, safe_mode=True)
+        assert network.input_shape[1:] == model[-1].image_shape_
+    assert "must end with .keras" in _error(
+        capsys, ["export", str(safe), "--out", str(tmp_path / "x.h5")], "export"
+    )
+    image = str(digits_dir / "seven" / "00.png")
+    argv = ["export", image, "--out", str(tmp_path / "y.keras")]
+    assert "Cannot load the model file" in _error(capsys, argv, "export")
+    truncated = tmp_path / "truncated.skcnn"
+    truncated.write_bytes(safe.read_bytes()[:1000])
+    argv = ["predict", str(truncated), str(digits_dir)]
+    assert "truncated or corrupted" in _error(capsys, argv, "predict")
