@@ -96,11 +96,12 @@ def _as_blocks(filters, convs_per_block):
         ) from None
     blocks = []
     for entry in entries:
-        widths = (
-            (entry,) * convs_per_block
-            if isinstance(entry, numbers.Integral)
-            else tuple(entry)
-        )
+        if isinstance(entry, numbers.Integral):
+            widths = (entry,) * convs_per_block
+        elif isinstance(entry, (tuple, list)):
+            widths = tuple(entry)
+        else:
+            widths = ()  # not an int nor a tuple: the error below
         if not widths or not all(
             isinstance(w, numbers.Integral) and not isinstance(w, bool) and w >= 1
             for w in widths

@@ -4,6 +4,7 @@ import contextlib
 import math
 import numbers
 import os
+import warnings
 
 import keras
 import numpy as np
@@ -23,6 +24,7 @@ from sklearn.utils.validation import (
 from ._architecture import build_cnn
 from ._image import ImageLoader, _file_infos, _make_decoder, _reraise_file_error
 from ._persist import _VersionedPickleMixin
+from ._threads import size_thread_pools
 from .utils._sklearn_compat import (
     Interval,
     StrOptions,
@@ -67,6 +69,11 @@ def _image_shape_of(X, image_shape):
             "flattened pixels of shape (n_samples, n_features). "
             f"Got an array of shape {X.shape}."
         )
+    if min(shape) < 1:
+        raise ValueError(
+            f"X has images of shape {tuple(shape)} (height, width, channels): "
+            "each must be at least 1 pixel high and wide, with at least 1 channel."
+        )
     if image_shape is not None:
         expected = tuple(image_shape)
         if len(expected) == 2:
@@ -91,9 +98,19 @@ def _as_paths(X):
         return None
     if paths.ndim != 1 or not len(paths):
         return None
-    if not all(isinstance(p, (str, os.PathLike)) for p in paths):
-        return None
-    return np.array([os.fspath(p) for p in paths], dtype=object)
+    is_path = [isinstance(p, (str, os.PathLike)) for p in paths]
+    if all(is_path):
+        return np.array([os.fspath(p) for p in paths], dtype=object)
+    # Not paths: numbers (or rows of them) are left to check_array; paths mixed
+    # with anything else, or entries neither paths nor pixels, are named here.
+    pixels = (numbers.Number, np.bool_, np.ndarray, list, tuple)
+    for i, p in enumerate(paths):
+        if not is_path[i] and (any(is_path) or not isinstance(p, pixels)):
+            raise TypeError(
+                "X must hold images (arrays of numbers) or image file paths "
+                f"(str or os.PathLike). Got {type(p).__name__} at index {i}: {p!r}."
+            )
+    return None
 
 
 def _image_shape_of_paths(image_shape):
@@ -104,15 +121,51 @@ def _image_shape_of_paths(image_shape):
             "to say what size and colour mode to decode them to (channels 1 for "
             "grayscale, 3 for RGB, 4 for RGBA)."
         )
-    shape = tuple(int(d) for d in image_shape)
+    shape = tuple(image_shape)
     if len(shape) == 2:
         shape = (*shape, 1)
-    if len(shape) != 3 or min(shape) < 1 or shape[2] not in _COLOR_MODES:
+    if (
+        len(shape) != 3
+        or not all(
+            isinstance(d, numbers.Integral) and not isinstance(d, bool) for d in shape
+        )
+        or min(shape) < 1
+        or shape[2] not in _COLOR_MODES
+    ):
         raise ValueError(
             "image_shape must be (height, width[, channels]) with positive sizes "
             f"and 1, 3 or 4 channels. Received: image_shape={tuple(image_shape)!r}"
         )
-    return shape
+    return tuple(int(d) for d in shape)
+
+
+def _check_label_types(y):
+    """Refuse labels mixing strings, numbers and other objects, before NumPy turns
+    a list such as [1, "a"] into the strings ["1", "a"]."""
+    dtype = getattr(y, "dtype", None)
+    if y is None or (dtype is not None and dtype != np.dtype(object)):
+        return
+    try:
+        labels = np.asarray(y, dtype=object).ravel()
+    except (TypeError, ValueError):
+        return
+    kinds = {}
+    for label in labels:
+        if isinstance(label, str):
+            kind = "str"
+        elif isinstance(label, (numbers.Number, np.bool_)):
+            kind = "number"
+        else:
+            kind = type(label).__name__
+        kinds.setdefault(kind, label)
+    if len(kinds) > 1:
+        shown = " and ".join(
+            f"{type(label).__name__} ({label!r})" for label in kinds.values()
+        )
+        raise ValueError(
+            f"y mixes labels of different types: {shown}. The labels must all be "
+            "strings, or all be numbers."
+        )
 
 
 @contextlib.contextmanager
@@ -125,6 +178,29 @@ def _file_errors(X):
         return
     with _reraise_file_error(errors, X, fallback=False):
         yield errors
+
+
+class _EpochLogs(keras.callbacks.Callback):
+    """Keeps the logs of each epoch as it ends, for a fit that is interrupted:
+    ``keras.Model.fit`` then returns no History.
+
+    Put first in the callback list; it keeps each epoch's logs dict itself, the
+    one Keras passes to every callback, so it also holds what later callbacks add
+    to it (``ReduceLROnPlateau``'s ``learning_rate``, say).
+    """
+
+    def on_train_begin(self, logs=None):
+        self.epochs = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epochs.append(logs if logs is not None else {})
+
+    def history(self):
+        history = {}
+        for logs in self.epochs:
+            for key, value in logs.items():
+                history.setdefault(key, []).append(float(value))
+        return history
 
 
 class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator):
@@ -383,7 +459,42 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
         -------
         self : CNNBinaryClassifier
             The fitted estimator.
+
+        Notes
+        -----
+        ``fit`` starts by removing the fitted attributes of a previous fit, and a
+        fit that raises leaves the estimator unfitted (``check_is_fitted`` raises
+        ``NotFittedError``), never with this fit's ``classes_`` beside the previous
+        fit's ``model_``. The one exception is an interruption (Ctrl-C, i.e.
+        ``KeyboardInterrupt``) during training after at least one epoch ended
+        (its training pass, and validation pass with ``early_stopping``): the
+        estimator is then fitted with the weights so far (including the updates
+        of the batches of the interrupted epoch), ``history_`` and ``n_iter_``
+        cover the epochs that ended, a ``UserWarning`` says so, and the
+        ``KeyboardInterrupt`` is raised again, so a script still stops. With
+        ``early_stopping``, the weights are those of the best epoch early
+        stopping had checked, as an uninterrupted fit would restore them.
+        Interrupted before its first epoch ended, the estimator is unfitted and
+        the ``KeyboardInterrupt`` is raised again.
         """
+        size_thread_pools()
+        self._clear_fitted()
+        try:
+            return self._fit(X, y, sample_weight)
+        except BaseException:
+            # Fitted only if this fit got as far as setting model_ (it is set
+            # last), i.e. finished or was interrupted after an epoch.
+            if not hasattr(self, "model_"):
+                self._clear_fitted()
+            raise
+
+    def _clear_fitted(self):
+        """Remove the fitted attributes: those check_is_fitted looks for."""
+        for name in [a for a in vars(self) if a.endswith("_") and a[:2] != "__"]:
+            delattr(self, name)
+
+    def _fit(self, X, y, sample_weight):
+        _check_label_types(y)
         paths = _as_paths(X)
         if paths is None:
             X, y = validate_data(self, X, y, allow_nd=True, dtype=_DTYPES)
@@ -399,6 +510,19 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
             self.image_shape_ = _image_shape_of_paths(self.image_shape)
             self.n_features_in_ = math.prod(self.image_shape_)
         y_encoded = self._encode_targets(y)
+        for i, callback in enumerate(self.callbacks or []):
+            if not isinstance(callback, keras.callbacks.Callback):
+                raise TypeError(
+                    "`callbacks` must be a list of keras.callbacks.Callback. Got "
+                    f"{type(callback).__name__} at index {i}: {callback!r}."
+                )
+        if isinstance(self.class_weight, dict):
+            unknown = [k for k in self.class_weight if k not in set(self.classes_)]
+            if unknown:
+                raise ValueError(
+                    f"class_weight names labels that are not classes of y: {unknown}. "
+                    f"The classes are {self.classes_.tolist()}."
+                )
         weights = _check_sample_weight(sample_weight, X, dtype=np.float32)
         if self.class_weight is not None:
             weights = weights * compute_sample_weight(self.class_weight, y)
@@ -413,21 +537,27 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
         all_X = X
         callbacks = list(self.callbacks or [])
         if self.early_stopping:
-            train, val = train_test_split(
-                np.arange(len(X)),
-                test_size=self.validation_fraction,
-                stratify=y_encoded,
-                random_state=split_seed,
-            )
+            try:
+                train, val = train_test_split(
+                    np.arange(len(X)),
+                    test_size=self.validation_fraction,
+                    stratify=y_encoded,
+                    random_state=split_seed,
+                )
+            except ValueError as exc:
+                raise ValueError(
+                    "early_stopping=True cannot hold out a stratified "
+                    f"validation_fraction={self.validation_fraction} of the "
+                    f"{len(X)} training samples: {exc}"
+                ) from exc
             validation = (X[val], y_encoded[val], weights[val])
             X, y_encoded, weights = X[train], y_encoded[train], weights[train]
-            callbacks.append(
-                keras.callbacks.EarlyStopping(
-                    monitor="val_loss",
-                    patience=self.n_iter_no_change,
-                    restore_best_weights=True,
-                )
+            stopper = keras.callbacks.EarlyStopping(
+                monitor="val_loss",
+                patience=self.n_iter_no_change,
+                restore_best_weights=True,
             )
+            callbacks.append(stopper)
 
         model = build_cnn(
             self.image_shape_,
@@ -449,22 +579,45 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
         # Creating the optimizer's variables now, not inside the first traced
         # training step, spares TensorFlow a second trace of that step.
         model.optimizer.build(model.trainable_variables)
-        with _file_errors(all_X) as errors:
-            if validation is not None:
-                validation = self._dataset(*validation, errors=errors)
-            history = model.fit(
-                self._dataset(
-                    X, y_encoded, weights, shuffle_seed=shuffle_seed, errors=errors
-                ),
-                epochs=self.epochs,
-                validation_data=validation,
-                callbacks=callbacks,
-                shuffle=False,
-                verbose=self.verbose,
+        epoch_logs = _EpochLogs()
+        try:
+            with _file_errors(all_X) as errors:
+                if validation is not None:
+                    validation = self._dataset(*validation, errors=errors)
+                history = model.fit(
+                    self._dataset(
+                        X, y_encoded, weights, shuffle_seed=shuffle_seed, errors=errors
+                    ),
+                    epochs=self.epochs,
+                    validation_data=validation,
+                    callbacks=[epoch_logs, *callbacks],
+                    shuffle=False,
+                    verbose=self.verbose,
+                )
+        except KeyboardInterrupt:
+            n_epochs = len(getattr(epoch_logs, "epochs", ()))
+            if not n_epochs:
+                raise  # fit() leaves the estimator unfitted
+            message = (
+                f"fit was interrupted (KeyboardInterrupt) after {n_epochs} "
+                f"completed epoch{'s' * (n_epochs > 1)} of {self.epochs}: the "
+                "estimator is fitted and its model holds the weights so far"
             )
-        self.model_ = model
+            if self.early_stopping and stopper.best_weights is not None:
+                # What EarlyStopping.on_train_end, not reached, would have done.
+                model.set_weights(stopper.best_weights)
+                message += (
+                    ", those of the best epoch early stopping had checked "
+                    f"(epoch {stopper.best_epoch + 1})"
+                )
+            self.history_ = epoch_logs.history()
+            self.n_iter_ = n_epochs
+            self.model_ = model  # last: fit() tells a fitted estimator by it
+            warnings.warn(message + ".", UserWarning, stacklevel=4)
+            raise
         self.history_ = {k: [float(v) for v in vs] for k, vs in history.history.items()}
         self.n_iter_ = len(history.epoch)
+        self.model_ = model  # last: fit() tells a fitted estimator by it
         return self
 
     def _encode_targets(self, y):
@@ -589,6 +742,7 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
 
     # -------------------------------------------------------------- predict
     def _positive_proba(self, X):
+        size_thread_pools()
         check_is_fitted(self)
         paths = _as_paths(X)
         if paths is not None:
@@ -596,7 +750,9 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
         elif getattr(X, "ndim", None) == 2 or hasattr(X, "columns"):
             X = validate_data(self, X, reset=False, allow_nd=True, dtype=_DTYPES)
         else:
-            X = check_array(X, allow_nd=True, dtype=_DTYPES)
+            X = check_array(
+                X, allow_nd=True, dtype=_DTYPES, input_name="X", estimator=self
+            )
         if paths is None:
             X = self._as_images(X, fitting=False)
         with _file_errors(X) as errors:

@@ -452,7 +452,7 @@ def test_tensorflow_and_pillow_decoders_give_the_same_pixels(tmp_path, pixels, p
     out = loader.transform(paths)
     pillow = np.empty_like(out)
     ImageLoader._read_into(pillow, paths, loader._check_params(), 2, True)
-    for name, ours, theirs in zip(files, out, pillow):
+    for name, ours, theirs in zip(files, out, pillow, strict=True):
         if name.startswith("jpeg"):
             difference = np.abs(ours.astype(int) - theirs)
             assert difference.mean() < 1 and difference.max() <= 8, name
