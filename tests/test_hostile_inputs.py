@@ -485,3 +485,30 @@ def test_the_table_is_wide_and_its_problems_distinct():
     ids = [row.id for row in TABLE]
     assert len(ids) == len(set(ids))
     assert len(TABLE) >= 30
+
+
+def test_permission_denied_is_an_error_naming_the_file(tmp_path, monkeypatch, data):
+    # The unreadable-file row cannot run as root (root reads a chmod 000 file),
+    # so here the operating system's refusal is simulated: opening the file
+    # raises PermissionError (EACCES), as it does for an unprivileged user.
+    import builtins
+    import errno
+
+    X = data.X
+    path = tmp_path / "locked.png"
+    Image.fromarray(X[1, ..., 0]).save(path)
+    real_open = builtins.open
+
+    def deny(file, *args, **kwargs):
+        if os.fspath(file) == os.fspath(path):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", deny)
+    match = re.escape(f"Permission denied: '{path}'")
+    with pytest.raises(PermissionError, match=match):
+        ImageLoader((8, 8)).transform([path])
+    # and through the classifier streaming the paths
+    cnn = CNNBinaryClassifier(**TINY, image_shape=(8, 8, 1))
+    with pytest.raises(PermissionError, match=match):
+        cnn.fit([path, path], [7, 8])
