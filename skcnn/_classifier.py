@@ -22,7 +22,13 @@ from sklearn.utils.validation import (
 )
 
 from ._architecture import build_cnn
-from ._image import ImageLoader, _file_infos, _make_decoder, _reraise_file_error
+from ._image import (
+    ImageLoader,
+    _file_infos,
+    _make_decoder,
+    _release_iterators,
+    _reraise_file_error,
+)
 from ._persist import _VersionedPickleMixin
 from ._threads import size_thread_pools
 from .utils._sklearn_compat import (
@@ -594,7 +600,8 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
                     shuffle=False,
                     verbose=self.verbose,
                 )
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as interrupt:
+            _release_iterators(interrupt)  # freed before the program stops
             n_epochs = len(getattr(epoch_logs, "epochs", ()))
             if not n_epochs:
                 raise  # fit() leaves the estimator unfitted

@@ -4,6 +4,7 @@ import contextlib
 import numbers
 import os
 import struct
+import traceback
 import warnings
 
 import numpy as np
@@ -638,6 +639,15 @@ class _TensorFlowDecodeError(ValueError):
     """TensorFlow failed to decode a file Pillow reads."""
 
 
+def _release_iterators(exc):
+    """Clear the finished frames of ``exc``'s traceback, so that the tf.data
+    iterator stopped by the error (a local of TensorFlow's and Keras' frames) is
+    freed now. Kept alive by the traceback, it could outlive the program: its
+    threads, calling Python (the Pillow decoder), cannot take the GIL during
+    interpreter shutdown, and deleting it then waits for them forever."""
+    traceback.clear_frames(exc.__traceback__)
+
+
 @contextlib.contextmanager
 def _reraise_file_error(errors, paths, n_done=lambda: 0, fallback=True):
     """Turn a TensorFlow error raised while decoding ``paths`` into the error that
@@ -651,6 +661,7 @@ def _reraise_file_error(errors, paths, n_done=lambda: 0, fallback=True):
     try:
         yield
     except tf.errors.OpError as exc:
+        _release_iterators(exc)
         if errors:
             raise errors[0] from None
         for path in paths[n_done() :]:
