@@ -347,7 +347,11 @@ def load(path, *, trusted=None):
         _check_versions(manifest.get("versions"), f"The model file {path!r}")
         payload = archive.read(_ESTIMATOR)
         try:
-            estimator = sio.loads(payload, trusted=[*_OWN_TYPES, *(trusted or [])])
+            with warnings.catch_warnings():
+                # The manifest's versions were checked above: skcnn's estimators
+                # would warn again, each, from the versions in their state.
+                warnings.simplefilter("ignore", InconsistentVersionWarning)
+                estimator = sio.loads(payload, trusted=[*_OWN_TYPES, *(trusted or [])])
         except UntrustedTypesFoundException as exc:
             untrusted = [
                 name
