@@ -186,6 +186,65 @@ def _file_errors(X):
         yield errors
 
 
+def _release_gradient_registrations(model):
+    """Unregister the gradient functions TensorFlow registered, globally and for
+    good, while tracing ``model``'s training step; return how many.
+
+    Keras sums the gradients over replicas (``all_reduce``, even with one replica)
+    inside a ``tf.custom_gradient``. Traced in a graph, each such call registers a
+    ``"CustomGradient-<n>"`` gradient function in TensorFlow's process-wide
+    gradient registry, which is never emptied, and that function's closure holds
+    the tensors, hence the whole traced graph, of the step: about 3 MB per fit,
+    for the life of the process. The registered function would only be looked up
+    by ``tf.gradients`` over the traced step, which nothing does once it is
+    traced (a second-order gradient through the optimizer update). Only the
+    entries whose graph uses one of ``model``'s variables are removed: another
+    model, being fitted in another thread, keeps its own.
+    """
+    from tensorflow.python.framework import ops
+
+    registry = getattr(getattr(ops, "_gradient_registry", None), "_registry", None)
+    if not isinstance(registry, dict):
+        return 0  # another TensorFlow: nothing we know how to release
+    ours = {id(v.value) for v in model.variables}
+    ours.update(id(v.value) for v in getattr(model.optimizer, "variables", ()))
+    released = 0
+    for name in [n for n in list(registry) if n.startswith("CustomGradient-")]:
+        entry = registry.get(name)
+        graph = _traced_graph(entry.get("type") if isinstance(entry, dict) else None)
+        variables = getattr(graph, "variables", ())
+        if any(id(v) in ours for v in variables):
+            registry.pop(name, None)
+            released += 1
+    return released
+
+
+def _traced_graph(grad_fn):
+    """The graph of the tensors a registered custom gradient function holds, or
+    None if it is not one of tf.custom_gradient's (see TensorFlow's
+    ops/custom_gradient.py, _graph_mode_decorator)."""
+
+    def free_variables(fn):
+        code, closure = getattr(fn, "__code__", None), getattr(fn, "__closure__", None)
+        if code is None or closure is None:
+            return {}
+        try:
+            return {
+                k: c.cell_contents
+                for k, c in zip(code.co_freevars, closure, strict=True)
+            }
+        except ValueError:  # an empty cell
+            return {}
+
+    tape_grad_fn = free_variables(grad_fn).get("tape_grad_fn")
+    result = free_variables(tape_grad_fn).get("result")
+    for tensor in tf.nest.flatten(result) if result is not None else ():
+        graph = getattr(tensor, "graph", None)
+        if graph is not None:
+            return graph
+    return None
+
+
 class _EpochLogs(keras.callbacks.Callback):
     """Keeps the logs of each epoch as it ends, for a fit that is interrupted:
     ``keras.Model.fit`` then returns no History.
@@ -622,6 +681,9 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
             self.model_ = model  # last: fit() tells a fitted estimator by it
             warnings.warn(message + ".", UserWarning, stacklevel=4)
             raise
+        finally:
+            # However training ended: else the process keeps the traced step.
+            _release_gradient_registrations(model)
         self.history_ = {k: [float(v) for v in vs] for k, vs in history.history.items()}
         self.n_iter_ = len(history.epoch)
         self.model_ = model  # last: fit() tells a fitted estimator by it

@@ -208,6 +208,81 @@ def test_main_process_pools_are_left_alone(digits):
 
 
 # ---------------------------------------------------------------------- memory
+def _n_traced_graphs():
+    """How many traced TensorFlow graphs (tf.function FuncGraphs) are alive."""
+    from tensorflow.python.framework.func_graph import FuncGraph
+
+    gc.collect()
+    return sum(isinstance(o, FuncGraph) for o in gc.get_objects())
+
+
+@pytest.mark.parametrize(
+    "how", ["fit", "interrupted fit", "failed fit", "early stopping"]
+)
+def test_a_freed_estimator_leaves_no_traced_graph_behind(digits, how):
+    # TensorFlow's global gradient registry keeps, for good, the traced training
+    # step of every Keras fit (its "CustomGradient-<n>" entries, from the sum of
+    # the gradients over replicas): ~3 MB per fit. fit releases its model's.
+    # Without that release, each fit here leaves one more graph alive.
+    X, y = digits
+    params = {**FAST, "epochs": 2, "random_state": 0}
+    if how == "early stopping":
+        params.update(early_stopping=True, n_iter_no_change=1, epochs=3)
+
+    def fit():
+        clf = CNNBinaryClassifier(**params)
+        if how == "interrupted fit":
+            clf.set_params(callbacks=[Interrupt(epoch=0)])
+            fit_interrupted(clf, X, y)
+        elif how == "failed fit":
+            # Raises after the training step was traced: in a callback at the end
+            # of the first epoch.
+            clf.set_params(
+                callbacks=[
+                    keras.callbacks.LambdaCallback(
+                        on_epoch_end=lambda epoch, logs: 1 / 0
+                    )
+                ]
+            )
+            with pytest.raises(ZeroDivisionError):
+                clf.fit(X, y)
+        else:
+            clf.fit(X, y)
+        if hasattr(clf, "model_"):
+            clf.predict_proba(X)
+
+    fit()  # whatever TensorFlow creates once per process
+    before = _n_traced_graphs()
+    for _ in range(3):
+        fit()
+    assert _n_traced_graphs() == before
+
+
+def test_fit_releases_only_its_own_gradient_registrations(digits):
+    # Another model's, which may be training in another thread, stay registered.
+    from tensorflow.python.framework import ops
+
+    X, y = digits
+    other = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Flatten()])
+    other.add(keras.layers.Dense(1, activation="sigmoid"))
+    other.compile(optimizer="adam", loss="binary_crossentropy")
+    other.fit(X / 255, (y == 8).astype("float32"), epochs=1, verbose=0)
+    registered = set(ops._gradient_registry.list())
+    CNNBinaryClassifier(**FAST, random_state=0).fit(X, y)
+    assert registered <= set(ops._gradient_registry.list())
+
+
+def test_a_released_training_step_still_trains(digits):
+    # The released registrations are never looked up again: the fitted model
+    # keeps training, with its traced step, as Keras' own fit would.
+    X, y = digits
+    clf = CNNBinaryClassifier(**FAST, random_state=0).fit(X, y)
+    model = clf.model_
+    loss = model.evaluate(X, (y == 8).astype("float32"), verbose=0)
+    model.fit(X, (y == 8).astype("float32"), epochs=5, verbose=0)
+    assert model.evaluate(X, (y == 8).astype("float32"), verbose=0) < loss
+
+
 def _rss_mb():
     with open("/proc/self/status") as f:
         for line in f:
