@@ -937,6 +937,11 @@ class ImageLoader(_VersionedPickleMixin, TransformerMixin, BaseEstimator):
             ``color_mode`` "grayscale", "rgb" or "rgba", of type ``dtype``,
             with values in 0-255.
         """
+        from ._threads import size_thread_pools
+
+        # Decoding may be the first TensorFlow operation of a joblib worker
+        # (a Pipeline's ImageLoader runs before its CNNBinaryClassifier).
+        size_thread_pools()
         paths = _check_paths(X)
         params = self._check_params()
         (height, width), channels = params[:2]

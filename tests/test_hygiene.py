@@ -9,6 +9,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from PIL import Image
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
@@ -158,18 +159,28 @@ def test_interrupt_with_early_stopping_restores_the_best_weights(digits):
 
 # ------------------------------------------------- thread pools in joblib workers
 @pytest.mark.slow
-def test_tensorflow_pools_sized_to_the_joblib_worker_share(digits):
+@pytest.mark.parametrize("data", ["arrays", "files"])
+def test_tensorflow_pools_sized_to_the_joblib_worker_share(digits, data, tmp_path):
     X, y = digits
     params = dict(FAST, epochs=1)
+    if data == "files":  # ImageLoader then runs TensorFlow first, in a Pipeline
+        X = [str(tmp_path / f"{i}.png") for i in range(len(X))]
+        for path, image in zip(X, digits[0], strict=True):
+            Image.fromarray(image[:, :, 0]).save(path)
 
     def fit_in_worker(seed):
         import os
 
         import tensorflow as tf
+        from sklearn.pipeline import make_pipeline
 
-        from skcnn import CNNBinaryClassifier
+        from skcnn import CNNBinaryClassifier, ImageLoader
 
-        CNNBinaryClassifier(**params, random_state=seed).fit(X, y)
+        clf = CNNBinaryClassifier(**params, random_state=seed)
+        if data == "files":
+            loader = ImageLoader(image_size=(8, 8), color_mode="grayscale")
+            clf = make_pipeline(loader, clf)
+        clf.fit(X, y)
         threading = tf.config.threading
         return (
             os.getpid(),
