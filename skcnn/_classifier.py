@@ -711,20 +711,32 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
         return y_encoded.astype(np.float32)
 
     def _make_optimizer(self):
+        """A new optimizer, named the same at every fit.
+
+        Keras names each new optimizer uniquely ("adam", "adam_1", ...), and the
+        names of its variables, under its name, are attributes of the
+        TensorFlow ops that create them: TensorFlow's eager kernel cache, which
+        is never emptied, would keep new kernels for every fit, about 0.5 MB.
+        """
         if isinstance(self.optimizer, keras.optimizers.Optimizer):
             config = {
                 **self.optimizer.get_config(),
                 "learning_rate": self.learning_rate,
             }
             return type(self.optimizer).from_config(config)
+        config = {"learning_rate": self.learning_rate, "name": self.optimizer.lower()}
         try:
-            optimizer_class = type(keras.optimizers.get(self.optimizer))
-        except ValueError:
+            optimizer = keras.optimizers.deserialize(
+                {"class_name": self.optimizer, "config": config}
+            )
+        except (ValueError, TypeError):
+            optimizer = None  # an unknown name may also come back as a str
+        if not isinstance(optimizer, keras.optimizers.Optimizer):
             raise ValueError(
                 "`optimizer` must be the name of a Keras optimizer, such as 'adam', "
                 f"'sgd' or 'rmsprop'. Received: optimizer={self.optimizer!r}"
-            ) from None
-        return optimizer_class(learning_rate=self.learning_rate)
+            )
+        return optimizer
 
     def _as_images(self, X, fitting):
         """Validated X as a (n, height, width, channels) array, uint8 or float32."""
