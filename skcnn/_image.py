@@ -14,6 +14,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import Bunch
 
 from ._persist import _VersionedPickleMixin
+from ._threads import size_thread_pools
 from .utils._sklearn_compat import Interval, StrOptions, _fit_context
 
 # Format names accepted by `formats`, with the file extensions each stands for.
@@ -937,8 +938,6 @@ class ImageLoader(_VersionedPickleMixin, TransformerMixin, BaseEstimator):
             ``color_mode`` "grayscale", "rgb" or "rgba", of type ``dtype``,
             with values in 0-255.
         """
-        from ._threads import size_thread_pools
-
         # Decoding may be the first TensorFlow operation of a joblib worker
         # (a Pipeline's ImageLoader runs before its CNNBinaryClassifier).
         size_thread_pools()
