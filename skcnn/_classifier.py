@@ -206,16 +206,20 @@ def _release_gradient_registrations(model):
     registry = getattr(getattr(ops, "_gradient_registry", None), "_registry", None)
     if not isinstance(registry, dict):
         return 0  # another TensorFlow: nothing we know how to release
-    ours = {id(v.value) for v in model.variables}
-    ours.update(id(v.value) for v in getattr(model.optimizer, "variables", ()))
     released = 0
-    for name in [n for n in list(registry) if n.startswith("CustomGradient-")]:
-        entry = registry.get(name)
-        graph = _traced_graph(entry.get("type") if isinstance(entry, dict) else None)
-        variables = getattr(graph, "variables", ())
-        if any(id(v) in ours for v in variables):
-            registry.pop(name, None)
-            released += 1
+    try:  # memory hygiene, never a reason for a fit to fail
+        # A traced graph captures the resource handles of the variables it uses.
+        variables = [*model.variables, *getattr(model.optimizer, "variables", ())]
+        ours = {id(v.value.handle) for v in variables}
+        for name in [n for n in list(registry) if n.startswith("CustomGradient-")]:
+            entry = registry.get(name)
+            grad_fn = entry.get("type") if isinstance(entry, dict) else None
+            captured = getattr(_traced_graph(grad_fn), "external_captures", ())
+            if any(id(tensor) in ours for tensor in captured):
+                registry.pop(name, None)
+                released += 1
+    except Exception:  # a TensorFlow or Keras whose internals differ
+        pass
     return released
 
 
