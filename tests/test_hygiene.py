@@ -292,6 +292,28 @@ def test_fit_releases_only_its_own_gradient_registrations(digits):
     del alive  # alive until now
 
 
+def test_fits_in_threads_at_once_give_the_serial_results_and_free_their_graphs(
+    digits,
+):
+    # As GridSearchCV with joblib's threading backend runs them: each fit
+    # releases its own registrations only, while the others are being traced.
+    from concurrent.futures import ThreadPoolExecutor
+
+    X, y = digits
+
+    def fit(seed):
+        clf = CNNBinaryClassifier(**FAST, random_state=seed).fit(X, y)
+        return clf.predict_proba(X)
+
+    serial = [fit(seed) for seed in range(4)]
+    before = _n_traced_graphs()
+    with ThreadPoolExecutor(4) as pool:
+        threaded = list(pool.map(fit, range(4)))
+    assert _n_traced_graphs() == before
+    for a, b in zip(serial, threaded, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
 @pytest.mark.parametrize("optimizer", ["adam", keras.optimizers.SGD(momentum=0.9)])
 def test_every_fit_names_its_optimizer_variables_alike(digits, optimizer):
     # The names of the variables are attributes of the TensorFlow ops creating
