@@ -102,7 +102,7 @@ def rss_mb():
 def make_fit(path, args):
     """The body of one iteration of ``path``: fit(i) fits, predicts, drops."""
     if path == "skcnn-unreleased":
-        skcnn._classifier._release_gradient_registrations = lambda model: 0
+        skcnn._classifier._release_gradient_registrations = lambda model: None
     if path.startswith("skcnn"):
         template = CNNBinaryClassifier(
             **ARCH, epochs=args.epochs, batch_size=args.batch_size, verbose=0

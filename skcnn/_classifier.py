@@ -188,7 +188,7 @@ def _file_errors(X):
 
 def _release_gradient_registrations(model):
     """Unregister the gradient functions TensorFlow registered, globally and for
-    good, while tracing ``model``'s training step; return how many.
+    good, while tracing ``model``'s training step.
 
     Keras sums the gradients over replicas (``all_reduce``, even with one replica)
     inside a ``tf.custom_gradient``. Traced in a graph, each such call registers a
@@ -205,8 +205,7 @@ def _release_gradient_registrations(model):
 
     registry = getattr(getattr(ops, "_gradient_registry", None), "_registry", None)
     if not isinstance(registry, dict):
-        return 0  # another TensorFlow: nothing we know how to release
-    released = 0
+        return  # another TensorFlow: nothing we know how to release
     try:  # memory hygiene, never a reason for a fit to fail
         # A traced graph captures the resource handles of the variables it uses.
         variables = [*model.variables, *getattr(model.optimizer, "variables", ())]
@@ -217,10 +216,8 @@ def _release_gradient_registrations(model):
             captured = getattr(_traced_graph(grad_fn), "external_captures", ())
             if any(id(tensor) in ours for tensor in captured):
                 registry.pop(name, None)
-                released += 1
     except Exception:  # a TensorFlow or Keras whose internals differ
         pass
-    return released
 
 
 def _traced_graph(grad_fn):
@@ -242,7 +239,7 @@ def _traced_graph(grad_fn):
 
     tape_grad_fn = free_variables(grad_fn).get("tape_grad_fn")
     result = free_variables(tape_grad_fn).get("result")
-    for tensor in tf.nest.flatten(result) if result is not None else ():
+    for tensor in tf.nest.flatten(result):
         graph = getattr(tensor, "graph", None)
         if graph is not None:
             return graph
