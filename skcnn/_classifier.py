@@ -4,6 +4,7 @@ import contextlib
 import math
 import numbers
 import os
+import re
 import warnings
 
 import keras
@@ -37,6 +38,7 @@ from .utils._sklearn_compat import (
     _check_sample_weight,
     _fit_context,
 )
+from .utils._tf_compat import silence_retracing_warnings
 
 _MAX_SEED = 2**31 - 1
 _COLOR_MODES = {1: "grayscale", 3: "rgb", 4: "rgba"}
@@ -92,8 +94,50 @@ def _image_shape_of(X, image_shape):
     return tuple(int(d) for d in shape)
 
 
+def _pixel_range(X):
+    """The pixel scale of validated X: (0, 255) for uint8 images or image files,
+    (0, 1) for floats in [0, 1], (0, 255) for other floats in [0, 255], else None
+    (not pixels in a common scale: standardized features, say)."""
+    if X.dtype in (np.uint8, object):
+        return (0, 255)
+    if not X.size:
+        return None
+    low, high = float(X.min()), float(X.max())
+    if low < 0 or high > 255:
+        return None
+    return (0, 1) if high <= 1 else (0, 255)
+
+
+def _describe_scale(pixel_range):
+    return "[0, 255] (uint8 images or image files)" if pixel_range == (0, 255) else (
+        "[0, 1] (float images)"
+    )
+
+
+_ARRAY_DUMP = re.compile(r"^\s*(array=|\[)")
+
+
+@contextlib.contextmanager
+def _short_errors():
+    """scikit-learn's validation errors without the arrays some of them print
+    ("Complex data not supported\\n[[...]]", "array=[...]"): a message names the
+    problem, it does not dump the pixels."""
+    try:
+        yield
+    except (ValueError, TypeError) as exc:
+        lines = str(exc).splitlines()
+        if not any(_ARRAY_DUMP.match(line) for line in lines[1:]):
+            raise
+        # The first line names the problem; scikit-learn's advice follows the dump.
+        kept = [lines[0], *(line for line in lines[1:] if line.startswith("Reshape"))]
+        raise type(exc)(" ".join(line.strip() for line in kept)) from None
+
+
 def _as_paths(X):
-    """X as a 1-D object array of str paths if it holds image file paths, else None."""
+    """X as a 1-D object array of str paths if it holds image file paths, else None.
+
+    A single column of paths (``df[["path"]]``, shape (n, 1)) is taken as paths;
+    strings in any other 2-D array are refused with a message saying so."""
     if isinstance(X, (str, bytes, os.PathLike)):
         return None
     if hasattr(X, "dtype") and np.dtype(X.dtype).kind not in "OUS":
@@ -102,6 +146,16 @@ def _as_paths(X):
         paths = np.asarray(X, dtype=object)
     except (TypeError, ValueError):
         return None
+    if paths.ndim == 2 and len(paths):
+        is_text = [isinstance(p, (str, os.PathLike)) for p in paths.ravel()]
+        if paths.shape[1] == 1 and all(is_text):
+            paths = paths[:, 0]
+        elif any(is_text):
+            raise TypeError(
+                f"X is a 2-D array of shape {paths.shape} holding strings. Image "
+                "file paths must be a 1-D array or a single column (such as "
+                "df['path'] or df[['path']]); images must be arrays of numbers."
+            )
     if paths.ndim != 1 or not len(paths):
         return None
     is_path = [isinstance(p, (str, os.PathLike)) for p in paths]
@@ -359,6 +413,13 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
         Weights of the classes, keyed by label, as in scikit-learn: "balanced"
         weighs each class by ``n_samples / (2 * n_samples_of_class)``.
 
+    metrics : list of str or keras.metrics.Metric, default=("accuracy",)
+        Keras metrics computed at every epoch, on the training data and (with
+        ``early_stopping``) on the validation data, recorded in ``history_``
+        under their Keras names (``"accuracy"``, ``"val_accuracy"``, ...). They
+        do not change training. Give names (such as ``"auc"``, ``"precision"``,
+        ``"recall"``) for models saved with :func:`skcnn.save`.
+
     callbacks : list of keras.callbacks.Callback or None, default=None
         Keras callbacks passed through to ``keras.Model.fit``.
 
@@ -366,9 +427,11 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
         Seeds the weights, dropout, shuffling and validation split. An int makes
         ``fit`` reproducible, without touching any global random generator.
 
-    verbose : int, default=1
-        Keras verbosity: 0 is silent, 1 shows a progress bar, 2 one line per
-        epoch.
+    verbose : int, default=0
+        Keras verbosity of ``fit``: 0 is silent (as scikit-learn estimators
+        are), 1 shows a progress bar, 2 one line per epoch. With 1, a
+        prediction spanning several batches shows a progress bar too; with 0
+        and 2, predictions print nothing.
 
     Attributes
     ----------
@@ -380,11 +443,25 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
         ``classes_[1]``.
 
     history_ : dict of str to list of float
-        Per-epoch losses and metrics, as in ``keras.callbacks.History``; with
-        ``early_stopping``, the ``val_`` entries too.
+        Per-epoch loss and ``metrics`` (``"loss"``, ``"accuracy"``, ...), as in
+        ``keras.callbacks.History``; with ``early_stopping``, the ``val_``
+        entries too. Plot ``history_["accuracy"]`` against
+        ``history_["val_accuracy"]`` for the learning curves.
 
     n_iter_ : int
         Number of epochs run.
+
+    best_epoch_ : int
+        The epoch (counted from 1) whose weights the model holds: with
+        ``early_stopping``, the one with the lowest validation loss (its weights
+        are restored), else the last, ``n_iter_``.
+
+    pixel_range_ : tuple of (int, int) or None
+        The pixel scale the network was trained on: ``(0, 255)`` for uint8
+        images, image files and float images with values up to 255, ``(0, 1)``
+        for float images in [0, 1], None for inputs that are in neither (such
+        as standardized features). Predictions on images in the other scale are
+        refused with an error saying so, rather than silently wrong.
 
     image_shape_ : tuple of int
         ``(height, width, channels)`` of the images the network takes.
@@ -404,7 +481,12 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
     -----
     uint8 pixels are scaled by 1/255 inside the network (a ``Rescaling`` layer), so
     the data stays uint8 in memory; the fitted network applies the same scaling to
-    whatever it is given at predict time. Float input is used as it is.
+    whatever it is given at predict time. Float input is used as it is. The fitted
+    model records its pixel scale (``pixel_range_``) and refuses, with a message
+    naming both scales, images in the other common scale: float pixels in [0, 1]
+    (``X / 255``, as Keras tutorials prepare them) for a model trained on uint8
+    images, or 0-255 pixels (uint8 or image files) for a model trained on floats
+    in [0, 1].
 
     Examples
     --------
@@ -437,6 +519,7 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
         "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left")],
         "class_weight": [dict, StrOptions({"balanced"}), None],
+        "metrics": [list, tuple, None],
         "callbacks": [list, None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -465,9 +548,10 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
         validation_fraction=0.1,
         n_iter_no_change=5,
         class_weight=None,
+        metrics=("accuracy",),
         callbacks=None,
         random_state=None,
-        verbose=1,
+        verbose=0,
     ):
         self.filters = filters
         self.dropout = dropout
@@ -489,6 +573,7 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.class_weight = class_weight
+        self.metrics = metrics
         self.callbacks = callbacks
         self.random_state = random_state
         self.verbose = verbose
@@ -563,7 +648,8 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
         _check_label_types(y)
         paths = _as_paths(X)
         if paths is None:
-            X, y = validate_data(self, X, y, allow_nd=True, dtype=_DTYPES)
+            with _short_errors():
+                X, y = validate_data(self, X, y, allow_nd=True, dtype=_DTYPES)
             X = self._as_images(X, fitting=True)
         else:
             if y is None:
@@ -575,7 +661,9 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
             check_consistent_length(X, y)
             self.image_shape_ = _image_shape_of_paths(self.image_shape)
             self.n_features_in_ = math.prod(self.image_shape_)
+        pixel_range = _pixel_range(X)
         y_encoded = self._encode_targets(y)
+        metrics = self._check_metrics()
         for i, callback in enumerate(self.callbacks or []):
             if not isinstance(callback, keras.callbacks.Callback):
                 raise TypeError(
@@ -641,13 +729,17 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
             rescale=1 / 255 if X.dtype in (np.uint8, object) else None,
             seed=build_seed,
         )
-        model.compile(optimizer=self._make_optimizer(), loss="binary_crossentropy")
+        model.compile(
+            optimizer=self._make_optimizer(),
+            loss="binary_crossentropy",
+            metrics=metrics,
+        )
         # Creating the optimizer's variables now, not inside the first traced
         # training step, spares TensorFlow a second trace of that step.
         model.optimizer.build(model.trainable_variables)
         epoch_logs = _EpochLogs()
         try:
-            with _file_errors(all_X) as errors:
+            with silence_retracing_warnings(), _file_errors(all_X) as errors:
                 if validation is not None:
                     validation = self._dataset(*validation, errors=errors)
                 history = model.fit(
@@ -679,6 +771,10 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
                 )
             self.history_ = epoch_logs.history()
             self.n_iter_ = n_epochs
+            self.best_epoch_ = n_epochs
+            if self.early_stopping and stopper.best_weights is not None:
+                self.best_epoch_ = stopper.best_epoch + 1
+            self.pixel_range_ = pixel_range
             self.model_ = model  # last: fit() tells a fitted estimator by it
             warnings.warn(message + ".", UserWarning, stacklevel=4)
             raise
@@ -687,6 +783,10 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
             _release_gradient_registrations(model)
         self.history_ = {k: [float(v) for v in vs] for k, vs in history.history.items()}
         self.n_iter_ = len(history.epoch)
+        self.best_epoch_ = self.n_iter_
+        if self.early_stopping and stopper.best_weights is not None:
+            self.best_epoch_ = stopper.best_epoch + 1  # the weights restored
+        self.pixel_range_ = pixel_range
         self.model_ = model  # last: fit() tells a fitted estimator by it
         return self
 
@@ -710,6 +810,18 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
             )
         self.classes_ = classes
         return y_encoded.astype(np.float32)
+
+    def _check_metrics(self):
+        """The ``metrics`` as a list for ``keras.Model.compile``."""
+        metrics = list(self.metrics or ())
+        for i, metric in enumerate(metrics):
+            if not isinstance(metric, (str, keras.metrics.Metric)):
+                raise TypeError(
+                    "`metrics` must be a list of Keras metric names or "
+                    f"keras.metrics.Metric instances. Got {type(metric).__name__} "
+                    f"at index {i}: {metric!r}."
+                )
+        return metrics
 
     def _make_optimizer(self):
         """A new optimizer, named the same at every fit.
@@ -830,20 +942,80 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
         paths = _as_paths(X)
         if paths is not None:
             X = paths
-        elif getattr(X, "ndim", None) == 2 or hasattr(X, "columns"):
-            X = validate_data(self, X, reset=False, allow_nd=True, dtype=_DTYPES)
         else:
-            X = check_array(
-                X, allow_nd=True, dtype=_DTYPES, input_name="X", estimator=self
-            )
-        if paths is None:
+            self._check_one_image(X)
+            with _short_errors():
+                if getattr(X, "ndim", None) == 2 or hasattr(X, "columns"):
+                    X = validate_data(
+                        self, X, reset=False, allow_nd=True, dtype=_DTYPES
+                    )
+                else:
+                    X = check_array(
+                        X, allow_nd=True, dtype=_DTYPES, input_name="X", estimator=self
+                    )
             X = self._as_images(X, fitting=False)
-        with _file_errors(X) as errors:
-            proba = self.model_.predict(
-                self._dataset(X, errors=errors),
-                verbose=self.verbose if len(X) > self.batch_size else 0,
-            )
+        self._check_pixel_range(X)
+        verbose = 1 if self.verbose == 1 and len(X) > self.batch_size else 0
+        with silence_retracing_warnings(), _file_errors(X) as errors:
+            proba = self.model_.predict(self._dataset(X, errors=errors), verbose=verbose)
         return proba[: len(X), 0].astype(np.float64)
+
+    def _check_one_image(self, X):
+        """Refuse one image given where a batch of images is expected."""
+        shape = tuple(getattr(self, "image_shape_", ()))
+        try:
+            got = tuple(np.shape(X))
+        except (TypeError, ValueError):  # ragged: left to the validation
+            return
+        if not shape or len(got) not in (2, 3):
+            return
+        if len(got) == 2:
+            one, as_batch = shape[:2], (*got[1:], 1)
+            if got[1] == self.n_features_in_:
+                return  # flattened pixels, as fitted
+        else:
+            one, as_batch = shape, (*got[1:], 1)
+        if as_batch != shape and got == one and (len(got) == 3 or shape[2] == 1):
+            raise ValueError(
+                f"X is one image of shape {got}, but {type(self).__name__} "
+                "predicts a batch of images, of shape "
+                f"(n_samples, {', '.join(map(str, shape))}): pass X[np.newaxis] "
+                f"(shape {(1, *got)})."
+            )
+
+    def _check_pixel_range(self, X):
+        """Refuse images in the other common pixel scale than the model's."""
+        fitted = getattr(self, "pixel_range_", None)
+        if fitted is None or not len(X):
+            return
+        if X.dtype == object:
+            if fitted == (0, 1):
+                raise ValueError(
+                    f"This {type(self).__name__} was trained on pixels in "
+                    f"{_describe_scale(fitted)}, but X holds image files, which are "
+                    "decoded to pixels in [0, 255]. Predict on the images scaled as "
+                    "for training (ImageLoader().transform(paths) / 255), or refit "
+                    "on the files."
+                )
+            return
+        high = float(X.max())
+        if fitted == (0, 255) and X.dtype != np.uint8 and 0 < high <= 1:
+            low = float(X.min())
+            if low >= 0:
+                raise ValueError(
+                    f"This {type(self).__name__} was trained on pixels in "
+                    f"{_describe_scale(fitted)}, but X holds {X.dtype} pixels in "
+                    f"[0, 1] (min {low:.3g}, max {high:.3g}). Pass the images as "
+                    "for training, e.g. (X * 255).round().astype('uint8'), or refit "
+                    "on [0, 1] floats."
+                )
+        if fitted == (0, 1) and high > 1.5:
+            raise ValueError(
+                f"This {type(self).__name__} was trained on pixels in "
+                f"{_describe_scale(fitted)}, but X holds {X.dtype} pixels up to "
+                f"{high:.4g}, as in [0, 255]. Pass the images as for training, "
+                "e.g. X / 255, or refit on these pixels."
+            )
 
     def predict_proba(self, X):
         """Probability of each class.

@@ -1,12 +1,17 @@
 """Safe persistence: skops for the scikit-learn parts, the ``.keras`` format for
 the networks; no pickle."""
 
+import bz2
 import contextlib
+import io
 import json
+import lzma
 import os
+import pickletools
 import tempfile
 import warnings
 import zipfile
+import zlib
 
 _FORMAT = "skcnn-model"
 _FORMAT_VERSION = 1
@@ -19,7 +24,44 @@ _OWN_TYPES = (
     "skcnn._baseline.OneThreadLogisticRegression",
     "skcnn._baseline.flatten_images",
 )
+# scikit-learn's types that its compositions of a classifier (GridSearchCV,
+# CalibratedClassifierCV, TunedThresholdClassifierCV, stacking and voting
+# ensembles) put in a fitted model and that skops does not trust by default (it
+# trusts the public estimators), by module. Each is listed for a reason:
+# - classes, which skops rebuilds as ``cls.__new__`` plus their attributes (none
+#   defines ``__new__``, nor ``__setstate__`` other than BaseEstimator's), whose
+#   methods compute on arrays and call only the objects they hold, which are
+#   checked in turn: splitters, scorers, calibrators, metadata-routing records;
+#   and Bunch, a dict, which skops rebuilds as ``Bunch()`` and its items;
+# - metric functions, which compute a number from labels and scores: those
+#   behind the ``scoring`` names for classifiers, and ``fbeta_score``.
+# Anything else, from scikit-learn or not, is refused unless the user trusts it.
+_SKLEARN_TYPES = tuple(
+    f"sklearn.{module}.{name}"
+    for module, names in {
+        "model_selection._split": "GroupKFold GroupShuffleSplit KFold "
+        "LeaveOneGroupOut LeaveOneOut LeavePGroupsOut LeavePOut PredefinedSplit "
+        "RepeatedKFold RepeatedStratifiedKFold ShuffleSplit StratifiedGroupKFold "
+        "StratifiedKFold StratifiedShuffleSplit TimeSeriesSplit _CVIterableWrapper",
+        "metrics._scorer": "_Scorer _CurveScorer _PassthroughScorer "
+        "_MultimetricScorer negative_likelihood_ratio positive_likelihood_ratio",
+        "calibration": "_CalibratedClassifier _SigmoidCalibration _TemperatureScaling",
+        "utils._metadata_requests": "MetadataRequest MethodMetadataRequest",
+        "utils._bunch": "Bunch",
+        "metrics._classification": "accuracy_score balanced_accuracy_score "
+        "brier_score_loss cohen_kappa_score d2_brier_score d2_log_loss_score "
+        "f1_score fbeta_score jaccard_score log_loss matthews_corrcoef "
+        "precision_score recall_score",
+        "metrics._ranking": "average_precision_score roc_auc_score "
+        "top_k_accuracy_score",
+    }.items()
+    for name in names.split()
+)
+_TRUSTED_TYPES = (*_OWN_TYPES, *_SKLEARN_TYPES)
 _PLACEHOLDER = "skcnn:keras-model:"
+# The member export_keras adds to a .keras file: what the network's input and
+# output mean.
+_EXPORT_METADATA = "skcnn.json"
 
 
 class InconsistentVersionWarning(UserWarning):
@@ -112,13 +154,27 @@ def _write_atomically(path, write):
 
 
 def _cnns(obj):
-    """The CNNBinaryClassifiers in ``obj``: itself, the steps of a pipeline, and
-    any estimator held in an attribute, list, tuple or dict, at any depth."""
+    """The CNNBinaryClassifiers in ``obj``, at any depth and each once.
+
+    Searched: estimators (any ``BaseEstimator``) and the other objects of
+    scikit-learn and skcnn (such as the ``_CalibratedClassifier`` objects of
+    ``CalibratedClassifierCV.calibrated_classifiers_``) by their attributes,
+    and lists, tuples and dicts (``Bunch`` too) by their items. Nothing else is
+    entered: not arrays, strings or Keras models.
+    """
     from sklearn.base import BaseEstimator
 
     from ._classifier import CNNBinaryClassifier
 
-    found, seen, stack = [], set(), [obj]
+    def searched(node):
+        if isinstance(node, (list, tuple, dict, BaseEstimator)):
+            return True
+        module = getattr(type(node), "__module__", None) or ""
+        return module.split(".")[0] in ("sklearn", "skcnn") and hasattr(
+            node, "__dict__"
+        )
+
+    found, seen, stack = [], set(), [obj] if searched(obj) else []
     while stack:
         node = stack.pop()
         if id(node) in seen:
@@ -126,19 +182,14 @@ def _cnns(obj):
         seen.add(id(node))
         if isinstance(node, CNNBinaryClassifier):
             found.append(node)
-        if isinstance(node, BaseEstimator):
-            children = vars(node).values()
-        elif isinstance(node, (list, tuple)):
+        if isinstance(node, (list, tuple)):
             children = node
         elif isinstance(node, dict):
             children = node.values()
         else:
-            continue
-        stack.extend(
-            child
-            for child in children
-            if isinstance(child, (BaseEstimator, list, tuple, dict))
-        )
+            children = vars(node).values()
+        # Reversed: the stack then visits children in their order.
+        stack.extend(child for child in reversed(list(children)) if searched(child))
     return found
 
 
@@ -219,6 +270,17 @@ def save(estimator, path):
             raise TypeError(
                 f"skcnn.save cannot store this estimator safely: {exc}"
             ) from exc
+        except RecursionError:
+            # skops walks into an object graph without end, such as a Keras
+            # network held where _cnns does not look: its 1,000-frame
+            # traceback would name nothing useful.
+            raise TypeError(
+                "skcnn.save cannot store this estimator safely: serializing it "
+                "recursed without end. It may hold a Keras network that is not "
+                "the model_ of a CNNBinaryClassifier skcnn finds (it searches "
+                "estimators, scikit-learn and skcnn objects, lists, tuples and "
+                "dicts); use joblib."
+            ) from None
     finally:
         for i, cnn in enumerate(cnns):
             if i in models:
@@ -247,27 +309,93 @@ def save(estimator, path):
     _write_atomically(path, write)
 
 
+# How a file compressed by joblib.dump(..., compress=...) begins, and how to
+# read its beginning.
+_COMPRESSIONS = {
+    b"\x78": zlib.decompressobj,
+    b"\x1f\x8b": lambda: zlib.decompressobj(16 + zlib.MAX_WBITS),
+    b"BZh": bz2.BZ2Decompressor,
+    b"\xfd7zXZ\x00": lzma.LZMADecompressor,
+}
+
+
+def _is_pickle(head):
+    """Whether ``head``, the beginning of a file, begins a pickle (protocol 2 or
+    later, as joblib and pickle write): its first opcodes parse, up to 4."""
+    if len(head) < 2 or head[0] != 0x80 or not 2 <= head[1] <= 5:
+        return False
+    count = 0
+    try:
+        for opcode, _, _ in pickletools.genops(io.BytesIO(head)):
+            count += 1
+            if opcode.name == "STOP" or count == 4:
+                return True
+    except Exception:  # pickletools raises ValueError, or others on bad bytes
+        return False
+    return False
+
+
+def _looks_like_pickle(path):
+    """Whether the file is a pickle, plain or compressed as joblib does it."""
+    with open(path, "rb") as f:
+        head = f.read(4096)
+        if _is_pickle(head):
+            return True
+        magic = next((m for m in _COMPRESSIONS if head.startswith(m)), None)
+        if magic is None:
+            return False
+        # bz2 decodes whole blocks, of up to 900 kB.
+        head += f.read(1 << 20)
+    try:
+        return _is_pickle(_COMPRESSIONS[magic]().decompress(head, 4096))
+    except Exception:  # zlib.error, OSError, LZMAError: not compressed
+        return False
+
+
 def _open(path):
     """The archive and its manifest; clear errors for anything else."""
     path = os.fspath(path)
     if os.path.isdir(path):
         raise IsADirectoryError(f"{path!r} is a folder, not a skcnn model file.")
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"No such model file: {path!r}")
+    # Before trying it as a zip archive: a joblib file of a CNN holds the .keras
+    # zip archive of its network, which zipfile finds and opens.
+    if _looks_like_pickle(path):
+        raise ValueError(
+            f"{path!r} is not a skcnn model file: it looks like a joblib or "
+            "pickle file. Load it with joblib.load only if you trust it: "
+            "loading a pickle can run code. skcnn.load reads the files "
+            "skcnn.save writes."
+        )
     try:
         archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, ValueError, EOFError) as exc:
+        raise _corrupted(path, exc) from exc
+    names = set(archive.namelist())
+    if _MANIFEST not in names:
+        archive.close()
+        if {"config.json", "model.weights.h5"} <= names:
+            raise ValueError(
+                f"{path!r} is not a skcnn model file: it looks like a Keras "
+                "model (.keras); load it with keras.saving.load_model."
+            )
+        raise ValueError(
+            f"{path!r} is not a skcnn model file: it is a zip archive without "
+            f"the {_MANIFEST} that skcnn.save writes."
+        )
+    try:
         manifest = json.loads(archive.read(_MANIFEST))
         if archive.testzip() is not None:
             raise zipfile.BadZipFile(f"corrupt member {archive.testzip()!r}")
-    except FileNotFoundError:
-        raise FileNotFoundError(f"No such model file: {path!r}") from None
     except (zipfile.BadZipFile, KeyError, ValueError, EOFError) as exc:
-        raise ValueError(
-            f"{path!r} is not a skcnn model file, or it is truncated or corrupted "
-            f"({type(exc).__name__}: {exc}). Files written by skcnn.save are zip "
-            "archives holding a manifest.json."
-        ) from exc
+        archive.close()
+        raise _corrupted(path, exc) from exc
     if not (isinstance(manifest, dict) and manifest.get("format") == _FORMAT):
+        archive.close()
         raise ValueError(f"{path!r} is not a skcnn model file (no skcnn manifest).")
     if manifest.get("format_version") != _FORMAT_VERSION:
+        archive.close()
         raise ValueError(
             f"{path!r} is in skcnn model format version "
             f"{manifest.get('format_version')!r}; this skcnn reads version "
@@ -276,12 +404,19 @@ def _open(path):
     return archive, manifest
 
 
+def _corrupted(path, exc):
+    return ValueError(
+        f"{path!r} is not a skcnn model file, or it is truncated or corrupted "
+        f"({type(exc).__name__}: {exc}). Files written by skcnn.save are zip "
+        "archives holding a manifest.json."
+    )
+
+
 def get_untrusted_types(path):
     """The types in a model file that :func:`load` would refuse.
 
-    skcnn's own classes and the scikit-learn, NumPy and Python types skops
-    trusts by default are not listed. Read the list, and pass the names you
-    trust to ``load(path, trusted=[...])``.
+    The types :func:`load` trusts by default are not listed (see its Notes).
+    Read the list, and pass the names you trust to ``load(path, trusted=[...])``.
 
     Parameters
     ----------
@@ -299,17 +434,16 @@ def get_untrusted_types(path):
     with archive:
         payload = archive.read(_ESTIMATOR)
     untrusted = sio.get_untrusted_types(data=payload)
-    return [name for name in untrusted if name not in _OWN_TYPES]
+    return [name for name in untrusted if name not in _TRUSTED_TYPES]
 
 
 def load(path, *, trusted=None):
     """Load a model written by :func:`save`, running no code from the file.
 
     The scikit-learn objects are rebuilt by :mod:`skops.io`, which refuses any
-    type that is not trusted (skcnn's own types, and those skops trusts by
-    default, are); the networks are loaded by :func:`keras.saving.load_model`
-    with ``safe_mode=True``, which refuses Python code stored in the file (such
-    as ``Lambda`` layers).
+    type that is not trusted (see Notes); the networks are loaded by
+    :func:`keras.saving.load_model` with ``safe_mode=True``, which refuses
+    Python code stored in the file (such as ``Lambda`` layers).
 
     Parameters
     ----------
@@ -336,6 +470,33 @@ def load(path, *, trusted=None):
     InconsistentVersionWarning
         If the file was saved under other major.minor versions of skcnn, Keras,
         TensorFlow or scikit-learn (they are named).
+
+    See Also
+    --------
+    get_untrusted_types : The types of a file that would be refused.
+
+    Notes
+    -----
+    Trusted by default, so that the compositions of a classifier that
+    scikit-learn offers (``Pipeline``, ``GridSearchCV``,
+    ``CalibratedClassifierCV``, ``FrozenEstimator``,
+    ``TunedThresholdClassifierCV``, stacking and voting ensembles) load as
+    they are:
+
+    - skcnn's own classes and functions;
+    - what skops trusts by default: Python's and NumPy's plain types and
+      scikit-learn's public estimators;
+    - a fixed list of scikit-learn's other types that these compositions
+      store: cross-validation splitters, scorers, the calibrators and
+      ``_CalibratedClassifier``, metadata-routing records and ``Bunch``,
+      classes that skops rebuilds without running their constructor and whose
+      methods only compute on the data and call the objects they hold; and the
+      metric functions behind the classifier ``scoring`` names (such as
+      ``roc_auc_score``), which compute a number from labels and scores.
+
+    Everything else is refused, scikit-learn's other functions and classes
+    included (a model file naming a function runs it when the model is used),
+    until given in ``trusted``.
     """
     import keras
     import skops.io as sio
@@ -351,12 +512,14 @@ def load(path, *, trusted=None):
                 # The manifest's versions were checked above: skcnn's estimators
                 # would warn again, each, from the versions in their state.
                 warnings.simplefilter("ignore", InconsistentVersionWarning)
-                estimator = sio.loads(payload, trusted=[*_OWN_TYPES, *(trusted or [])])
+                estimator = sio.loads(
+                    payload, trusted=[*_TRUSTED_TYPES, *(trusted or [])]
+                )
         except UntrustedTypesFoundException as exc:
             untrusted = [
                 name
                 for name in sio.get_untrusted_types(data=payload)
-                if name not in _OWN_TYPES and name not in (trusted or [])
+                if name not in _TRUSTED_TYPES and name not in (trusted or [])
             ]
             raise ValueError(
                 f"Refusing to load {path!r}: it holds types that are not trusted, "
@@ -378,7 +541,12 @@ def load(path, *, trusted=None):
         members = set(archive.namelist())
         with tempfile.TemporaryDirectory() as folder:
             for cnn in cnns:
-                index = int(cnn.model_[len(_PLACEHOLDER) :])
+                index = cnn.model_[len(_PLACEHOLDER) :]
+                if not (index.isascii() and index.isdigit()):
+                    raise ValueError(
+                        f"Cannot load {path!r}: a network is named {index!r}, "
+                        "not by a number."
+                    )
                 member = f"models/{index}.keras"
                 if member not in members:
                     raise ValueError(f"Cannot load {path!r}: {member} is missing.")
@@ -395,13 +563,70 @@ def load(path, *, trusted=None):
     return estimator
 
 
+def _pixel_range(cnn):
+    """The ``pixel_range_`` of a fitted CNN as a list, or None.
+
+    Estimators fitted before skcnn recorded it lack the attribute: the scale is
+    then read from the network, whose first layer rescales by 1/255 when it was
+    trained on uint8 pixels or image files; otherwise it is unknown.
+    """
+    import keras
+
+    if hasattr(cnn, "pixel_range_"):
+        value = cnn.pixel_range_
+        return None if value is None else [_json_value(v) for v in value]
+    for layer in cnn.model_.layers:
+        if isinstance(layer, keras.layers.Rescaling) and layer.scale == 1 / 255:
+            return [0, 255]
+    return None
+
+
+def _json_value(value):
+    """``value`` as JSON can hold it: a NumPy scalar as a Python one, any other
+    object as its ``str``."""
+    value = value.item() if hasattr(value, "item") else value
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+def _describe(metadata):
+    """One sentence on what the exported network takes and gives."""
+    height, width, channels = metadata["input_shape"]
+    scale = {
+        (0, 255): "pixels in [0, 255], uint8 or float",
+        (0, 1): "float pixels in [0, 1]",
+    }.get(
+        tuple(metadata["pixel_range"] or ()),
+        "values on the scale the estimator was fitted on",
+    )
+    return (
+        f"Input: a batch of images of shape ({height}, {width}, {channels}), "
+        f"{scale}. Output: for each image, the probability of class "
+        f"{metadata['positive_class']!r} (the classes: {metadata['classes']})."
+    )
+
+
 def export_keras(estimator, path):
     """Write the Keras network of a fitted CNN as a ``.keras`` file.
 
     For serving outside scikit-learn (TensorFlow Serving after conversion, or
-    ``keras.saving.load_model``). The network takes images of the fitted
-    ``image_shape_`` (uint8 or float 0-255, rescaled inside) and outputs the
-    probability of ``classes_[1]``; the label names are not in the file.
+    ``keras.saving.load_model``). The network takes a batch of images of the
+    fitted ``image_shape_`` and outputs, shape ``(n, 1)``, the probability of
+    ``classes_[1]``.
+
+    The file also holds ``skcnn.json``, what the input and output mean (Keras
+    ignores it when loading the network): ``classes`` (the two labels in
+    ``classes_`` order), ``positive_class`` (``classes_[1]``, the class the
+    output is the probability of), ``input_shape`` (``[height, width,
+    channels]``), ``pixel_range`` (the fitted ``pixel_range_``, the scale of the
+    pixels the network takes: ``[0, 255]`` after training on uint8 images,
+    image files or float images up to 255, uint8 or float alike; ``[0, 1]``
+    for float pixels in [0, 1]; ``null`` for input that is neither, or a
+    network fitted before skcnn recorded the scale, without the 1/255
+    ``Rescaling`` of uint8 input), ``description``, the same in a sentence,
+    ``format`` (``"skcnn-keras-export"``) and ``skcnn_version``. Read it with
+    ``zipfile`` and ``json``, as in the example.
 
     Parameters
     ----------
@@ -410,9 +635,37 @@ def export_keras(estimator, path):
 
     path : str or os.PathLike
         The file to write; it must end with ``.keras``. Written atomically.
+
+    Returns
+    -------
+    metadata : dict
+        The content of ``skcnn.json``.
+
+    See Also
+    --------
+    save : Saves the whole estimator, scikit-learn parts included.
+
+    Examples
+    --------
+    >>> import json, os, tempfile, zipfile
+    >>> import skcnn
+    >>> from skcnn import CNNBinaryClassifier
+    >>> from skcnn.datasets import load_digits_pair
+    >>> X, y = load_digits_pair(return_X_y=True)
+    >>> cnn = CNNBinaryClassifier(filters=(4,), epochs=1, verbose=0).fit(X, y)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = os.path.join(folder, "net.keras")
+    ...     metadata = skcnn.export_keras(cnn, path)
+    ...     with zipfile.ZipFile(path) as archive:
+    ...         stored = json.loads(archive.read("skcnn.json"))
+    >>> stored == metadata
+    True
+    >>> stored["classes"], stored["positive_class"], stored["pixel_range"]
+    ([7, 8], 8, [0, 255])
     """
     from sklearn.utils.validation import check_is_fitted
 
+    from . import __version__
     from ._classifier import CNNBinaryClassifier
 
     cnn = estimator
@@ -427,12 +680,25 @@ def export_keras(estimator, path):
     path = os.fspath(path)
     if not path.endswith(".keras"):
         raise ValueError(f"The file name must end with .keras. Received: {path!r}")
+    classes = [_json_value(label) for label in cnn.classes_]
+    metadata = {
+        "format": "skcnn-keras-export",
+        "skcnn_version": __version__,
+        "classes": classes,
+        "positive_class": classes[1],
+        "input_shape": [int(n) for n in cnn.image_shape_],
+        "pixel_range": _pixel_range(cnn),
+    }
+    metadata["description"] = _describe(metadata)
 
     def write(temp):
         # Keras insists on the .keras extension: save beside, then move.
         with tempfile.TemporaryDirectory(dir=os.path.dirname(temp)) as folder:
             keras_path = os.path.join(folder, "model.keras")
             cnn.model_.save(keras_path)
+            with zipfile.ZipFile(keras_path, "a") as archive:
+                archive.writestr(_EXPORT_METADATA, json.dumps(metadata, indent=2))
             os.replace(keras_path, temp)
 
     _write_atomically(path, write)
+    return metadata

@@ -204,11 +204,177 @@ def test_early_stopping_splits_class_sorted_data_stratified(digits, monkeypatch)
     np.testing.assert_allclose(
         float(np.mean(val_loss)), min(clf.history_["val_loss"]), rtol=1e-4
     )
+    # best_epoch_ is the epoch of the lowest validation loss, whose weights are
+    # restored, and the validation accuracy recorded then is the model's.
+    best = int(np.argmin(clf.history_["val_loss"]))
+    assert clf.best_epoch_ == best + 1 < clf.n_iter_
+    assert clf.history_["val_accuracy"][best] == pytest.approx(
+        np.mean(clf.predict(X[val]) == y[val]), abs=1e-6
+    )
 
 
 def test_without_early_stopping_runs_all_epochs(fitted_cnn):
-    assert fitted_cnn.n_iter_ == 3
-    assert list(fitted_cnn.history_) == ["loss"]
+    assert fitted_cnn.n_iter_ == fitted_cnn.best_epoch_ == 3
+    assert sorted(fitted_cnn.history_) == ["accuracy", "loss"]
+    assert all(len(v) == 3 for v in fitted_cnn.history_.values())
+    # Accuracy per epoch, as the tutorials plot it, not a copy of the loss.
+    assert all(0 <= a <= 1 for a in fitted_cnn.history_["accuracy"])
+    assert fitted_cnn.history_["accuracy"] != fitted_cnn.history_["loss"]
+
+
+def test_metrics_parameter(digits, fast_params):
+    X, y = digits
+    clf = CNNBinaryClassifier(
+        **{**fast_params, "epochs": 1, "learning_rate": 1e-9},
+        metrics=["accuracy", "auc"],
+        random_state=0,
+    ).fit(X, y)
+    assert sorted(clf.history_) == ["accuracy", "auc", "loss"]
+    none = CNNBinaryClassifier(**fast_params, metrics=None, random_state=0).fit(X, y)
+    assert list(none.history_) == ["loss"]
+    with pytest.raises(TypeError, match="`metrics` must be a list of Keras metric"):
+        CNNBinaryClassifier(**fast_params, metrics=[len]).fit(X, y)
+
+
+def test_quiet_by_default(digits, capsys):
+    """scikit-learn's convention: a quiet estimator; verbose=2 prints per epoch
+    lines in fit, and no line per predict call."""
+    X, y = digits
+    clf = CNNBinaryClassifier(filters=(4,), epochs=2, random_state=0)
+    assert clf.verbose == 0
+    clf.fit(X, y).predict_proba(X)
+    assert capsys.readouterr() == ("", "")
+    clf.set_params(verbose=2).fit(X, y)
+    assert "Epoch 2/2" in capsys.readouterr().out
+    clf.predict_proba(X)
+    clf.predict(X[:5])
+    assert capsys.readouterr() == ("", "")
+
+
+def test_no_retracing_warnings_from_many_models():
+    """Meta-estimators fit and predict many models in one process: TensorFlow must
+    not warn that they "triggered tf.function retracing". In a new process:
+    TensorFlow warns at most twice per process for a function, so earlier tests
+    could hide the warning."""
+    import subprocess
+    import sys
+
+    script = (
+        "from sklearn.model_selection import TunedThresholdClassifierCV\n"
+        "from skcnn import CNNBinaryClassifier\n"
+        "from skcnn.datasets import load_digits_pair\n"
+        "X, y = load_digits_pair(return_X_y=True)\n"
+        "cnn = CNNBinaryClassifier(filters=(2,), epochs=1, random_state=0)\n"
+        "TunedThresholdClassifierCV(cnn, cv=5).fit(X, y)\n"
+        "print('done')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300
+    )
+    assert result.stdout.split() == ["done"], result.stderr[-2000:]
+    assert "retracing" not in result.stderr
+
+
+# ------------------------------------------------------------ pixel scale
+@pytest.fixture(scope="module")
+def uint8_cnn(digits):
+    X, y = digits
+    return CNNBinaryClassifier(filters=(4,), epochs=3, random_state=0).fit(X, y)
+
+
+def test_pixel_scale_is_recorded(uint8_cnn, digits, fast_params):
+    X, y = digits
+    assert uint8_cnn.pixel_range_ == (0, 255)
+    unit = CNNBinaryClassifier(**fast_params, random_state=0).fit(X / 255.0, y)
+    assert unit.pixel_range_ == (0, 1)
+    wide = CNNBinaryClassifier(**fast_params, random_state=0).fit(X * 1.0, y)
+    assert wide.pixel_range_ == (0, 255)
+    standardized = (X - X.mean()) / X.std()
+    other = CNNBinaryClassifier(**fast_params, random_state=0).fit(standardized, y)
+    assert other.pixel_range_ is None
+    # Neither scale: not checked at predict.
+    other.predict(standardized * 0.001)
+
+
+@pytest.mark.parametrize("method", ["predict", "predict_proba", "decision_function"])
+def test_floats_in_0_1_refused_by_a_uint8_model(uint8_cnn, digits, method):
+    X, _ = digits
+    with pytest.raises(ValueError) as info:
+        getattr(uint8_cnn, method)(X.astype("float32") / 255)
+    message = str(info.value)
+    assert "trained on pixels in [0, 255]" in message
+    assert "float32 pixels in [0, 1]" in message
+    # The same images in the trained scale are accepted, as floats too.
+    getattr(uint8_cnn, method)(X.astype("float32"))
+    # An all-black image is the same in both scales.
+    getattr(uint8_cnn, method)(np.zeros((2, 8, 8, 1), dtype="float32"))
+
+
+def test_0_255_refused_by_a_0_1_model(digits, fast_params, tmp_path):
+    from PIL import Image
+
+    X, y = digits
+    unit = CNNBinaryClassifier(**fast_params, random_state=0).fit(X / 255.0, y)
+    unit.predict(X[:4] / 255.0)
+    for pixels in (X[:4], X[:4].astype("float64")):
+        with pytest.raises(ValueError, match=r"trained on pixels in \[0, 1\].*up to"):
+            unit.predict(pixels)
+    path = tmp_path / "seven.png"
+    Image.fromarray(X[0, ..., 0]).save(path)
+    unit = CNNBinaryClassifier(**fast_params, image_shape=(8, 8, 1), random_state=0)
+    unit.fit(X / 255.0, y)
+    with pytest.raises(ValueError, match="X holds image files"):
+        unit.predict([str(path)])
+
+
+# ---------------------------------------------------- errors, short and exact
+def test_one_image_for_a_batch_is_named(uint8_cnn, digits):
+    X, y = digits
+    with pytest.raises(ValueError, match=r"X is one image of shape \(8, 8, 1\).*"
+                       r"X\[np.newaxis\]"):
+        uint8_cnn.predict(X[0])
+    gray = CNNBinaryClassifier(filters=(2,), epochs=1, random_state=0)
+    gray.fit(X[..., 0], y)
+    with pytest.raises(ValueError, match=r"X is one image of shape \(8, 8\)"):
+        gray.predict(X[0, ..., 0])
+    # One flattened image is a batch of one, as fitted.
+    flat = CNNBinaryClassifier(filters=(2,), epochs=1, random_state=0)
+    flat.fit(X.reshape(len(X), -1), y)
+    assert flat.predict(X[:1].reshape(1, -1)).shape == (1,)
+
+
+def test_paths_in_a_dataframe_column(digits, tmp_path):
+    pd = pytest.importorskip("pandas")
+    from PIL import Image
+
+    X, y = digits
+    paths = []
+    for i, image in enumerate(X[:40]):
+        paths.append(str(tmp_path / f"{i}.png"))
+        Image.fromarray(image[..., 0]).save(paths[-1])
+    df = pd.DataFrame({"path": paths, "other": range(40)})
+    params = {"filters": (2,), "epochs": 1, "image_shape": (8, 8, 1), "random_state": 0}
+    from_column = CNNBinaryClassifier(**params).fit(df[["path"]], y[:40])
+    from_paths = CNNBinaryClassifier(**params).fit(np.array(paths), y[:40])
+    np.testing.assert_array_equal(
+        from_column.predict_proba(df[["path"]]), from_paths.predict_proba(paths)
+    )
+    with pytest.raises(TypeError, match=r"2-D array of shape \(40, 2\) holding "
+                       "strings.*1-D array or a single column"):
+        CNNBinaryClassifier(**params).fit(df[["path", "other"]], y[:40])
+
+
+@pytest.mark.parametrize(
+    "X, match",
+    [
+        (np.full((10, 8, 8), 1 + 2j), "^Complex data not supported$"),
+        (np.zeros(64), "^Expected 2D array, got 1D array instead: Reshape"),
+    ],
+)
+def test_errors_do_not_print_the_pixels(uint8_cnn, X, match):
+    with pytest.raises(ValueError, match=match) as info:
+        uint8_cnn.predict(X)
+    assert len(str(info.value)) < 300
 
 
 def test_balanced_class_weight_equals_explicit_weights(digits, fast_params):

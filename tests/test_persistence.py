@@ -1,6 +1,11 @@
-"""skcnn.save / skcnn.load (skops + .keras safe mode), version records in
-pickles, atomic writes, tampered and corrupted files, export of the network."""
+"""skcnn.save / skcnn.load (skops + .keras safe mode) of a CNN and of every
+composition scikit-learn offers, the types trusted by default, version records
+in pickles, atomic writes (save, export, `skcnn train --out`), tampered,
+corrupted and other files, export of the network and its metadata."""
 
+import copy
+import importlib
+import inspect
 import json
 import os
 import pickle
@@ -14,11 +19,17 @@ import keras
 import numpy as np
 import pytest
 from PIL import Image
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.ensemble import StackingClassifier, VotingClassifier
+from sklearn.frozen import FrozenEstimator
+from sklearn.model_selection import GridSearchCV, TunedThresholdClassifierCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 import skcnn
 from skcnn import CNNBinaryClassifier, ImageLoader, make_baseline
+from skcnn._persist import _SKLEARN_TYPES, _cnns
+from skcnn.cli import _save_model
 
 
 @pytest.fixture(scope="module")
@@ -296,3 +307,256 @@ def test_export_keras(tmp_path, fitted_cnn, path_pipeline, digits):
 
     with pytest.raises(NotFittedError):
         skcnn.export_keras(CNNBinaryClassifier(), tmp_path / "u.keras")
+
+
+# ---------------------------------------------------------------- compositions
+def _cnn():
+    return CNNBinaryClassifier(filters=(4,), epochs=2, verbose=0, random_state=0)
+
+
+def _pipeline_on_paths(X, y, fitted_cnn, path_pipeline):
+    pipeline, paths = path_pipeline
+    return pipeline, paths
+
+
+def _grid_search(X, y, fitted_cnn, path_pipeline):
+    grid = {"dropout": [0.25, 0.5]}
+    search = GridSearchCV(_cnn(), grid, cv=2, scoring="roc_auc", refit=True)
+    return search.fit(X, y), X
+
+
+def _calibrated(X, y, fitted_cnn, path_pipeline):
+    return CalibratedClassifierCV(_cnn(), cv=2).fit(X, y), X
+
+
+def _calibrated_frozen(X, y, fitted_cnn, path_pipeline):
+    return CalibratedClassifierCV(FrozenEstimator(fitted_cnn)).fit(X, y), X
+
+
+def _tuned_threshold(X, y, fitted_cnn, path_pipeline):
+    return TunedThresholdClassifierCV(_cnn(), cv=2).fit(X, y), X
+
+
+def _stacking(X, y, fitted_cnn, path_pipeline):
+    estimators = [("cnn", _cnn()), ("baseline", make_baseline())]
+    return StackingClassifier(estimators, cv=2).fit(X, y), X
+
+
+def _voting(X, y, fitted_cnn, path_pipeline):
+    estimators = [("cnn", _cnn()), ("baseline", make_baseline())]
+    return VotingClassifier(estimators, voting="soft").fit(X, y), X
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        _pipeline_on_paths,
+        pytest.param(_grid_search, marks=pytest.mark.slow),
+        _calibrated,
+        _calibrated_frozen,
+        pytest.param(_tuned_threshold, marks=pytest.mark.slow),
+        pytest.param(_stacking, marks=pytest.mark.slow),
+        _voting,
+    ],
+    ids=lambda build: build.__name__.strip("_"),
+)
+def test_compositions_save_and_load(tmp_path, digits, fitted_cnn, path_pipeline, build):
+    # Each composition of a CNN that scikit-learn offers: saved, reported as
+    # holding nothing untrusted, loaded with its networks, predicting the same
+    # probabilities bit for bit.
+    X, y = digits
+    model, data = build(X, y, fitted_cnn, path_pipeline)
+    fitted = [cnn for cnn in _cnns(model) if hasattr(cnn, "model_")]
+    assert fitted  # the search found the networks of the composition
+    path = tmp_path / "model.skcnn"
+    skcnn.save(model, path)
+    assert all(isinstance(cnn.model_, keras.Model) for cnn in fitted)
+    assert skcnn.get_untrusted_types(path) == []
+    loaded = skcnn.load(path)
+    assert type(loaded) is type(model)
+    networks = [cnn.model_ for cnn in _cnns(loaded) if hasattr(cnn, "model_")]
+    assert len(networks) == len(fitted)
+    assert all(isinstance(network, keras.Model) for network in networks)
+    np.testing.assert_array_equal(loaded.predict_proba(data), model.predict_proba(data))
+    if hasattr(model, "named_estimators_"):  # a Bunch, rebuilt with its keys
+        assert list(loaded.named_estimators_) == list(model.named_estimators_)
+
+
+def test_trusted_scikit_learn_types_exist():
+    # The names trusted by default are those of scikit-learn's classes and of
+    # its metric functions: a renamed or moved one would be refused, silently.
+    for name in _SKLEARN_TYPES:
+        module, _, attribute = name.rpartition(".")
+        obj = getattr(importlib.import_module(module), attribute)
+        assert isinstance(obj, type) or (
+            inspect.isfunction(obj) and module.startswith("sklearn.metrics.")
+        ), name
+
+
+def test_scikit_learn_function_is_not_trusted_by_default(tmp_path):
+    # Trusting scikit-learn's types is a list, not its whole namespace: this
+    # function runs Python code given as a string.
+    from sklearn.utils._testing import assert_run_python_script_without_output
+
+    model = make_pipeline(
+        FunctionTransformer(assert_run_python_script_without_output), make_baseline()
+    )
+    path = tmp_path / "runs_code.skcnn"
+    skcnn.save(model, path)
+    name = "sklearn.utils._testing.assert_run_python_script_without_output"
+    assert skcnn.get_untrusted_types(path) == [name]
+    with pytest.raises(ValueError, match=f"not trusted.*{name}"):
+        skcnn.load(path)
+
+
+def test_network_the_search_cannot_find_is_a_clear_type_error(tmp_path, fitted_cnn):
+    # A network held by an object that is not scikit-learn's or skcnn's: no
+    # 1,000-frame RecursionError from skops.
+    class Holder:
+        def __init__(self, network):
+            self.network = network
+
+    model = make_pipeline(FunctionTransformer(kw_args={"h": Holder(fitted_cnn)}))
+    with pytest.raises(TypeError, match="recursed without end.*use joblib"):
+        skcnn.save(model, tmp_path / "x.skcnn")
+    assert not os.path.exists(tmp_path / "x.skcnn")
+
+
+# ------------------------------------------------------- files of other formats
+@pytest.mark.parametrize(
+    "compress", [0, 3, ("gzip", 3), ("bz2", 3), ("xz", 3)], ids=str
+)
+def test_joblib_file_is_named_as_such(tmp_path, fitted_cnn, compress):
+    path = tmp_path / "model.joblib"
+    joblib.dump(fitted_cnn, path, compress=compress)
+    message = (
+        r"'.*model\.joblib' is not a skcnn model file: it looks like a joblib or "
+        r"pickle file\. Load it with joblib\.load only if you trust it"
+    )
+    with pytest.raises(ValueError, match=message):
+        skcnn.load(path)
+    if compress != ("bz2", 3):  # bz2 decodes whole blocks, of 300 kB here
+        path.write_bytes(path.read_bytes()[:1000])  # truncated: still recognised
+    with pytest.raises(ValueError, match=message):
+        skcnn.get_untrusted_types(path)
+
+
+def test_pickle_file_is_named_as_such(tmp_path):
+    path = tmp_path / "model.pkl"
+    path.write_bytes(pickle.dumps({"weights": [1.0, 2.0]}))
+    with pytest.raises(ValueError, match="looks like a joblib or pickle file"):
+        skcnn.load(path)
+
+
+def test_zip_archives_that_are_not_model_files(tmp_path, fitted_cnn):
+    other = tmp_path / "other.zip"
+    with zipfile.ZipFile(other, "w") as archive:
+        archive.writestr("data.csv", "a,b\n")
+    with pytest.raises(
+        ValueError,
+        match=r"other\.zip' is not a skcnn model file: it is a zip archive "
+        r"without the manifest\.json",
+    ):
+        skcnn.load(other)
+    skcnn.export_keras(fitted_cnn, tmp_path / "net.keras")
+    with pytest.raises(
+        ValueError, match=r"not a skcnn model file: it looks like a Keras model"
+    ):
+        skcnn.load(tmp_path / "net.keras")
+
+
+# --------------------------------------------------------- export's metadata
+def _export_metadata(path):
+    with zipfile.ZipFile(path) as archive:
+        return json.loads(archive.read("skcnn.json"))
+
+
+def test_export_keras_records_classes_and_input(tmp_path, fitted_cnn, digits):
+    X, _ = digits
+    path = tmp_path / "net.keras"
+    returned = skcnn.export_keras(fitted_cnn, path)
+    # Keras loads the file, extra member and all, in safe mode.
+    network = keras.saving.load_model(path, safe_mode=True)
+    np.testing.assert_allclose(
+        network.predict(X, verbose=0)[:, 0],
+        fitted_cnn.predict_proba(X)[:, 1],
+        rtol=1e-6,
+    )
+    metadata = _export_metadata(path)
+    assert metadata == returned
+    assert metadata["classes"] == [7, 8] == fitted_cnn.classes_.tolist()
+    assert metadata["positive_class"] == 8
+    assert metadata["input_shape"] == [8, 8, 1]
+    assert metadata["pixel_range"] == [0, 255]  # uint8 digits, rescaled inside
+    assert "the probability of class 8" in metadata["description"]
+    assert "[0, 255]" in metadata["description"]
+
+
+@pytest.mark.parametrize(
+    "pixel_range, expected, words",
+    [
+        ((0, 1), [0, 1], "float pixels in [0, 1]"),
+        ((0, 255), [0, 255], "pixels in [0, 255]"),
+        (None, None, "the scale the estimator was fitted on"),
+        ("missing", [0, 255], "pixels in [0, 255]"),  # older fits: the network's
+    ],
+)
+def test_export_keras_records_pixel_range(
+    tmp_path, fitted_cnn, pixel_range, expected, words
+):
+    cnn = copy.copy(fitted_cnn)
+    if pixel_range == "missing":
+        vars(cnn).pop("pixel_range_", None)
+    else:
+        cnn.pixel_range_ = pixel_range
+    skcnn.export_keras(cnn, tmp_path / "net.keras")
+    metadata = _export_metadata(tmp_path / "net.keras")
+    assert metadata["pixel_range"] == expected
+    assert words in metadata["description"]
+
+
+# ----------------------------------------------- interrupted writes, other files
+def _fail_after_partial_write(error, path_argument):
+    def fail(*args, **kwargs):
+        with open(args[path_argument], "wb") as f:
+            f.write(b"partial")  # something was written when it stopped
+        raise error()
+
+    return fail
+
+
+@pytest.mark.parametrize("error", [_Boom, KeyboardInterrupt])
+def test_interrupted_export_keras_leaves_the_previous_file(
+    tmp_path, fitted_cnn, monkeypatch, error
+):
+    path = tmp_path / "net.keras"
+    skcnn.export_keras(fitted_cnn, path)
+    before = path.read_bytes()
+    # keras.Model.save(self, filepath): the path is the second argument.
+    monkeypatch.setattr(keras.Model, "save", _fail_after_partial_write(error, 1))
+    with pytest.raises(error):
+        skcnn.export_keras(fitted_cnn, path)
+    monkeypatch.undo()
+    assert path.read_bytes() == before
+    assert sorted(os.listdir(tmp_path)) == ["net.keras"]  # no temporary left
+
+
+@pytest.mark.parametrize("error", [_Boom, KeyboardInterrupt])
+@pytest.mark.parametrize("name", ["model.joblib", "model.skcnn"])
+def test_interrupted_train_out_leaves_the_previous_file(
+    tmp_path, path_pipeline, monkeypatch, error, name
+):
+    # What `skcnn train --out FILE` calls to write the model.
+    pipeline, _ = path_pipeline
+    path = tmp_path / name
+    _save_model(pipeline, str(path))
+    before = path.read_bytes()
+    if name.endswith(".joblib"):  # joblib.dump(value, filename)
+        monkeypatch.setattr(joblib, "dump", _fail_after_partial_write(error, 1))
+    else:
+        monkeypatch.setattr(keras.Model, "save", _fail_after_partial_write(error, 1))
+    with pytest.raises(error):
+        _save_model(pipeline, str(path))
+    monkeypatch.undo()
+    assert path.read_bytes() == before
+    assert sorted(os.listdir(tmp_path)) == [name]  # no temporary left
