@@ -1,6 +1,7 @@
 """compare_estimators: cross-validate estimators on the same stratified folds."""
 
 import math
+import numbers
 import sys
 import time
 
@@ -44,11 +45,13 @@ def compare_estimators(estimators, X, y, *, cv=5, random_state=0, verbose=1):
     y : array-like of shape (n_samples,)
         Binary labels.
 
-    cv : int, default=5
-        Number of stratified folds (shuffled with ``random_state``).
+    cv : int or iterable of (train, test) index arrays, default=5
+        Number of stratified folds (shuffled with ``random_state``), or the splits
+        themselves, as scikit-learn's ``cv`` takes them: a single split
+        ``[(train, test)]`` scores a held-out test set.
 
     random_state : int, default=0
-        Seeds the folds.
+        Seeds the folds, when ``cv`` is an int.
 
     verbose : int, default=1
         When positive, prints one line per fold and estimator to stderr.
@@ -60,11 +63,11 @@ def compare_estimators(estimators, X, y, *, cv=5, random_state=0, verbose=1):
         ``predict_time`` (lists with one value per fold, times in seconds) and
         ``trainable_params`` of the last fitted clone.
     """
-    folds = list(
-        StratifiedKFold(n_splits=cv, shuffle=True, random_state=random_state).split(
-            X, y
-        )
-    )
+    if isinstance(cv, numbers.Integral):
+        splitter = StratifiedKFold(n_splits=cv, shuffle=True, random_state=random_state)
+        folds = list(splitter.split(X, y))
+    else:
+        folds = list(cv)
     y = np.asarray(y)
     results = {
         name: {
@@ -97,8 +100,9 @@ def compare_estimators(estimators, X, y, *, cv=5, random_state=0, verbose=1):
             row["predict_time"].append(predict_time)
             row["trainable_params"] = n_trainable_params(fitted)
             if verbose:
+                where = f"fold {k}/{len(folds)}" if len(folds) > 1 else "test"
                 print(
-                    f"fold {k}/{len(folds)}  {name:<10} accuracy "
+                    f"{where}  {name:<10} accuracy "
                     f"{row['accuracy'][-1]:.3f}  ROC AUC {row['roc_auc'][-1]:.3f}  "
                     f"fit {fit_time:.1f} s",
                     file=sys.stderr,
@@ -108,7 +112,14 @@ def compare_estimators(estimators, X, y, *, cv=5, random_state=0, verbose=1):
 
 
 def format_comparison(results):
-    """The results of compare_estimators as a text table, a row per estimator."""
+    """The results of compare_estimators as a text table, a row per estimator:
+    mean ± standard deviation over the folds, or the score of a single split."""
+
+    def score(values):
+        if len(values) == 1:
+            return f"{values[0]:>15.3f}"
+        return f"{np.mean(values):>7.3f} ± {np.std(values):.3f}"
+
     header = (
         f"{'model':<10} {'accuracy':>15} {'ROC AUC':>15} {'fit time (s)':>13} "
         f"{'predict (s)':>12} {'trainable params':>17}"
@@ -119,8 +130,7 @@ def format_comparison(results):
         params = "-" if params is None else f"{params:,}"
         lines.append(
             f"{name:<10} "
-            f"{np.mean(row['accuracy']):>7.3f} ± {np.std(row['accuracy']):.3f} "
-            f"{np.mean(row['roc_auc']):>7.3f} ± {np.std(row['roc_auc']):.3f} "
+            f"{score(row['accuracy'])} {score(row['roc_auc'])} "
             f"{np.mean(row['fit_time']):>13.2f} {np.mean(row['predict_time']):>12.3f} "
             f"{params:>17}"
         )
