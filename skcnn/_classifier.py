@@ -689,6 +689,11 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
 
         validation = None
         all_X = X
+        infos = validation_infos = None
+        if X.dtype == object:
+            # Every file that cannot be opened is named now, in one error,
+            # before training starts.
+            infos = _file_infos(X, self.image_shape_[:2], scale_down=True)
         callbacks = list(self.callbacks or [])
         if self.early_stopping:
             try:
@@ -706,6 +711,8 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
                 ) from exc
             validation = (X[val], y_encoded[val], weights[val])
             X, y_encoded, weights = X[train], y_encoded[train], weights[train]
+            if infos is not None:
+                validation_infos, infos = infos[val], infos[train]
             stopper = keras.callbacks.EarlyStopping(
                 monitor="val_loss",
                 patience=self.n_iter_no_change,
@@ -741,10 +748,17 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
         try:
             with silence_retracing_warnings(), _file_errors(all_X) as errors:
                 if validation is not None:
-                    validation = self._dataset(*validation, errors=errors)
+                    validation = self._dataset(
+                        *validation, errors=errors, infos=validation_infos
+                    )
                 history = model.fit(
                     self._dataset(
-                        X, y_encoded, weights, shuffle_seed=shuffle_seed, errors=errors
+                        X,
+                        y_encoded,
+                        weights,
+                        shuffle_seed=shuffle_seed,
+                        errors=errors,
+                        infos=infos,
                     ),
                     epochs=self.epochs,
                     validation_data=validation,
@@ -873,7 +887,9 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
                 )
         return X.reshape((len(X), *self.image_shape_))
 
-    def _dataset(self, X, y=None, weights=None, shuffle_seed=None, errors=None):
+    def _dataset(
+        self, X, y=None, weights=None, shuffle_seed=None, errors=None, infos=None
+    ):
         """A batched tf.data pipeline over the rows of X, shuffled when seeded.
 
         Batches are gathered from the arrays by index, so the data is not copied
@@ -899,7 +915,9 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
         if X.dtype == object:
             decode = self._path_decoder(errors)
             height, width, _ = self.image_shape_
-            infos = tf.constant(_file_infos(X, (height, width), scale_down=True))
+            if infos is None:
+                infos = _file_infos(X, (height, width), scale_down=True)
+            infos = tf.constant(infos)
         batch_size = self.batch_size
 
         def batch(idx):

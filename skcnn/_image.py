@@ -44,6 +44,10 @@ _INTERPOLATIONS = {
     "lanczos": "lanczos3",
 }
 _COLOR_MODES = {"grayscale": 1, "rgb": 3, "rgba": 4}
+# Folder names of dataset splits (compared in lower case), not of classes.
+_SPLIT_NAMES = frozenset(
+    {"train", "training", "test", "testing", "val", "valid", "validation"}
+)
 _EXIF_ORIENTATION = 0x0112
 # Images per batch of ImageLoader.transform's tf.data pipeline.
 _BATCH_SIZE = 32
@@ -87,6 +91,45 @@ def _class_folders(root):
         for name in sorted(os.listdir(root))
         if os.path.isdir(os.path.join(root, name)) and not name.startswith(".")
     ]
+
+
+def _check_not_splits(root, names, guessed):
+    """Refuse (or warn about) class folders ``names`` of ``root`` named like the
+    splits of a dataset (train, test, ...): pointing at a dataset's root instead
+    of one split trains, say, "test" versus "train".
+
+    When the folders were ``guessed`` (not given as ``class_names``), raise a
+    ValueError if one of them holds subfolders (the classes of a split).
+    Else, for the two class folders finally loaded, warn (the task may be
+    meant, for folders of images that happen to be so named)."""
+    if not names or any(name.lower() not in _SPLIT_NAMES for name in names):
+        return
+    inside = {name: _class_folders(os.path.join(root, name)) for name in names}
+    nested = [name for name in names if inside[name]]
+    if nested:
+        trains = [name for name in nested if name.lower().startswith("train")]
+        example = (trains or nested)[0]
+        message = (
+            f"{root!r} holds split folders {names}, not class folders: point at "
+            f"one split, e.g. {os.path.join(root, example)!r} (whose class folders "
+            f"are {inside[example]})."
+        )
+        if guessed:
+            raise ValueError(message)
+        warnings.warn(
+            f"{message} Loading them as class folders, as `class_names` asks.",
+            UserWarning,
+            stacklevel=3,
+        )
+    elif not guessed:
+        warnings.warn(
+            f"The class folders of {root!r}, {names}, are named like dataset "
+            "splits: each image is labelled by its folder, so the task is "
+            f"{names[0]!r} versus {names[1]!r}. If they are splits, put each "
+            "split's images into one subfolder per class and point at one split.",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 def _iter_image_files(directory, extensions, follow_links):
@@ -163,8 +206,15 @@ def load_image_folder(
         If ``root`` is not a folder.
     ValueError
         If ``root`` does not hold exactly two class folders (and ``class_names``
-        does not pick two), if ``class_names`` names a missing folder, or if a
-        class folder (or the unlabelled folder) holds no image.
+        does not pick two), if ``class_names`` names a missing folder, if a
+        class folder (or the unlabelled folder) holds no image, or if ``root``
+        is the root of a dataset split into folders (see the notes).
+
+    Warns
+    -----
+    UserWarning
+        If the two class folders are named like splits (see the notes) yet are
+        loaded as classes.
 
     See Also
     --------
@@ -177,6 +227,17 @@ def load_image_folder(
     cross-validation splitters) instead. As in Keras, files whose name starts with
     "." (such as macOS's ``._photo.jpg``) are listed if their extension matches;
     :func:`find_bad_images` finds them if they are not images.
+
+    Class folders named like the splits of a dataset ("train", "training",
+    "test", "testing", "val", "valid", "validation", in any case) usually mean
+    that ``root`` is the dataset's root, such as ``data/`` holding
+    ``data/train/cat``, ``data/train/dog``, ``data/test/cat``...: loading it
+    would learn "test" versus "train". So when ``class_names`` is None and the
+    folders of ``root`` are all named like splits, one of them holding
+    subfolders (the classes of that split), a ``ValueError`` asks to point at
+    one split, such as ``data/train``. Split-named folders that hold images but
+    no subfolders, or that ``class_names`` names, are loaded as classes, with a
+    ``UserWarning``.
 
     Examples
     --------
@@ -222,6 +283,7 @@ def load_image_folder(
 
     found = _class_folders(root)
     if class_names is None:
+        _check_not_splits(root, found, guessed=True)
         if len(found) != 2:
             hint = (
                 "Pick two of them with class_names=[...]."
@@ -251,6 +313,7 @@ def load_image_folder(
                 f"different class folders of {root!r} (found {found}). "
                 f"Received: class_names={class_names}"
             )
+    _check_not_splits(root, class_names, guessed=False)
 
     filenames, target = [], []
     for name in class_names:
@@ -284,6 +347,69 @@ class _BadImageError(ValueError):
         super().__init__(f"Cannot read image file {filename!r}: {reason}")
         self.filename = filename
         self.reason = reason
+
+    def __reduce__(self):  # from a joblib worker process, say
+        return type(self), (self.filename, self.reason)
+
+
+# Bad files named in the message of _BadImagesError; .filenames lists them all.
+_MAX_NAMED = 10
+
+
+def _reason(exc):
+    """The short reason why a file cannot be read, from the error it raised."""
+    if isinstance(exc, _BadImageError):
+        return exc.reason
+    if isinstance(exc, OSError):
+        return f"{type(exc).__name__}: {exc.strerror or exc}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+class _BadImagesError(ValueError):
+    """Several files cannot be read as images.
+
+    Raised (instead of the error of a single bad file) when more than one of the
+    files read at once is bad. ``filenames`` and ``reasons`` list them all, in the
+    order of the files, and ``errors`` holds each file's own exception (a
+    FileNotFoundError for a missing file, say); the message names the first
+    ``_MAX_NAMED`` and how many more there are.
+    """
+
+    def __init__(self, errors):
+        self.errors = list(errors)
+        self.filenames = [os.fspath(exc.filename) for exc in self.errors]
+        self.reasons = [_reason(exc) for exc in self.errors]
+        lines = [
+            f"  {name!r}: {reason}"
+            for name, reason in zip(self.filenames, self.reasons, strict=True)
+        ]
+        if len(lines) > _MAX_NAMED:
+            lines[_MAX_NAMED:] = [f"  ... and {len(lines) - _MAX_NAMED} more."]
+        super().__init__(
+            f"Cannot read {len(self.errors)} image files (no file is skipped, so "
+            "that the images stay aligned with their labels):\n"
+            + "\n".join(lines)
+            + "\nskcnn.find_bad_images(folder_or_paths) lists every bad file with "
+            "its reason: fix or remove them."
+        )
+
+    def __reduce__(self):
+        return type(self), (self.errors,)
+
+
+def _files_error(errors):
+    """The error to raise for the bad files whose ``errors`` (each with a
+    ``filename``) are given in the order of the files: that file's own error if
+    there is one bad file (a path listed twice is one file), else a
+    _BadImagesError naming them all."""
+    by_file = {}
+    for exc in errors:
+        if getattr(exc, "filename", None) is None:
+            return exc  # not a bad file (a MemoryError, say)
+        by_file.setdefault(os.fspath(exc.filename), exc)
+    if len(by_file) == 1:
+        return next(iter(by_file.values()))
+    return _BadImagesError(by_file.values())
 
 
 def _to_8bit_gray(img):
@@ -373,6 +499,14 @@ _PILLOW, _JPEG, _PNG = 0, 1, 2
 _JPEG_MAGIC = b"\xff\xd8\xff"
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 _PNG_IEND = b"\x00\x00\x00\x00IEND\xaeB`\x82"
+_PILLOW_INFO = (_PILLOW, 1, 1, 0)
+# A JPEG whose last bytes hold no EOI marker is truncated (or has trailing data):
+# Pillow decodes it, and names it if it is truncated, without TensorFlow's error
+# messages on stderr. (The marker cannot occur in entropy-coded data; in a small
+# file, the EOI found may be an EXIF thumbnail's: TensorFlow's decoder then
+# fails, and ImageLoader hands the file to Pillow.)
+_JPEG_EOI = b"\xff\xd9"
+_JPEG_TAIL_BYTES = 1024
 # Bytes read to classify a file: JPEG segments before the image data hold at
 # most 64 KiB each; a PNG's tRNS and eXIf chunks come before its image data.
 _HEADER_BYTES = 65536 + 16
@@ -417,24 +551,40 @@ def _file_info(path, size, scale_down, max_pixels):
     """How TensorFlow decodes a file, from its first bytes: (kind, scale,
     orientation, channels), where kind is _JPEG, _PNG or _PILLOW, scale the JPEG
     DCT scaling (1, 2, 4, 8; as Pillow's draft when ``scale_down``), orientation
-    the EXIF orientation (1-8) and channels the number of channels decoded.
+    the EXIF orientation (1-8) and channels the number of channels decoded; or
+    the error naming the file if it cannot be opened or is empty (the file is
+    then never handed to TensorFlow, whose errors are logged to stderr).
 
-    TensorFlow takes grey and colour JPEGs (CMYK ones go to Pillow) and 8-bit PNGs
-    without palette, transparency key or EXIF that end with their IEND chunk (a
-    truncated PNG goes to Pillow, which checks every chunk). Images of more than
-    ``max_pixels`` pixels, other formats, and files that cannot be opened all go
-    to Pillow, whose errors name the file.
+    TensorFlow takes grey and colour JPEGs (CMYK ones go to Pillow) that end
+    with their EOI marker, and 8-bit PNGs without palette, transparency key or
+    EXIF that end with their IEND chunk (truncated files go to Pillow, which
+    names them). Images of more than ``max_pixels`` pixels and other formats
+    all go to Pillow too.
     """
-    pillow = (_PILLOW, 1, 1, 0)
+    pillow = _PILLOW_INFO
+    filename = os.fspath(path)
     try:
-        with open(path, "rb") as fp:
+        fp = open(filename, "rb")
+    except OSError as exc:  # missing, a folder, no permission
+        return exc
+    with fp:
+        try:
             head = fp.read(_HEADER_BYTES)
+        except OSError as exc:
+            return exc
+        if not head:
+            return _BadImageError(filename, "the file is empty (0 bytes).")
+        try:
             if head.startswith(_JPEG_MAGIC):
                 frame = _jpeg_frame(head)
                 if frame is None or frame[2] not in (1, 3):
                     return pillow
                 height, width, channels = frame
                 if not 0 < height * width <= max_pixels:
+                    return pillow
+                fp.seek(0, os.SEEK_END)
+                fp.seek(max(fp.tell() - _JPEG_TAIL_BYTES, 0))
+                if _JPEG_EOI not in fp.read():  # truncated (or trailing data)
                     return pillow
                 orientation = 1
                 if b"Exif" in head:
@@ -465,16 +615,30 @@ def _file_info(path, size, scale_down, max_pixels):
                 if fp.read() != _PNG_IEND:
                     return pillow
                 return _PNG, 1, 1, _PNG_CHANNELS[color_type]
-    except Exception:  # unreadable, or EXIF data Pillow cannot parse
-        pass
+        except Exception:  # a read error, or EXIF data Pillow cannot parse
+            pass
     return pillow
 
 
-def _file_infos(paths, size, scale_down):
-    """_file_info of each path, as an (n, 4) int32 array."""
-    max_pixels = int(Image.MAX_IMAGE_PIXELS or 2**62)
+def _file_infos(paths, size, scale_down, errors=None):
+    """_file_info of each path, as an (n, 4) int32 array.
 
-    infos = [_file_info(path, size, scale_down, max_pixels) for path in paths]
+    The files that cannot be opened, or are empty, get Pillow's row: their errors
+    are added to the dict ``errors`` by index or, when ``errors`` is None, raised
+    at once (all of them, see _files_error), before TensorFlow reads anything.
+    """
+    max_pixels = int(Image.MAX_IMAGE_PIXELS or 2**62)
+    infos, failed = [], {}
+    for index, path in enumerate(paths):
+        info = _file_info(path, size, scale_down, max_pixels)
+        if isinstance(info, Exception):
+            failed[index] = info
+            info = _PILLOW_INFO
+        infos.append(info)
+    if failed and errors is None:
+        raise _files_error(failed.values())
+    if failed:
+        errors.update(failed)
     return np.array(infos, dtype=np.int32).reshape(-1, 4)
 
 
@@ -501,7 +665,7 @@ def _exif_transpose(image, orientation):
     return tf.switch_case(orientation - 1, methods)
 
 
-def _make_decoder(params, errors):
+def _make_decoder(params, errors, stop_on_error=True):
     """``decode(path, kind, scale, orientation, channels)``: a TensorFlow function
     decoding one path (a string tensor) to a uint8 image of shape (height, width,
     channels), shared by ImageLoader.transform and by CNNBinaryClassifier's
@@ -511,14 +675,20 @@ def _make_decoder(params, errors):
     then has no branches: ImageLoader groups the files by them) or int32 tensors
     (switches in the graph; channels is then ignored). JPEG and PNG files are
     decoded by TensorFlow's decoders as Keras decodes them, outside the GIL; the
-    others by Pillow in ``_decode``, whose errors name the file and are appended
-    to ``errors``. Everything after the decoding (EXIF orientation, colour
+    others by Pillow in ``_decode``, whose errors (naming the file) are
+    appended to ``errors``, never raised inside TensorFlow (which would log the
+    Python traceback to stderr). With ``stop_on_error``, a failed Assert op then
+    stops TensorFlow (and _reraise_file_error raises the file's error; TensorFlow
+    still logs one line without traceback); without it, the file gives a black
+    image and decoding goes on, so that every bad file is found: the caller must
+    check ``errors``. Everything after the decoding (EXIF orientation, colour
     conversion, crop or pad, resize) is graph code shared by all files.
     """
     import tensorflow as tf
 
     (height, width), channels, method, antialias, crop, pad = params
     scale_down = method != "nearest"
+    failed = (np.zeros((1, 1, 1), np.uint8), np.False_)
 
     def pillow_decode(path):
         filename = os.fsdecode(path)
@@ -527,14 +697,18 @@ def _make_decoder(params, errors):
             pixels = np.asarray(_canonical(img))
         except Exception as exc:
             errors.append(exc)
-            # The error itself is re-raised once TensorFlow stops (see
-            # _reraise_file_error); this one only stops TensorFlow.
-            raise ValueError(f"skcnn: cannot read image file {filename!r}") from None
-        return pixels[..., None] if pixels.ndim == 2 else pixels
+            return failed
+        return (pixels[..., None] if pixels.ndim == 2 else pixels), np.True_
 
     def pillow(path):
-        image = tf.numpy_function(pillow_decode, [path], tf.uint8, stateful=False)
+        image, ok = tf.numpy_function(
+            pillow_decode, [path], (tf.uint8, tf.bool), stateful=False
+        )
         image.set_shape((None, None, None))
+        if stop_on_error:
+            check = tf.debugging.Assert(ok, ["skcnn: cannot read image file", path])
+            with tf.control_dependencies([check]):
+                image = tf.identity(image)
         return image
 
     def jpeg(data, scale):
@@ -652,11 +826,13 @@ def _release_iterators(exc):
 @contextlib.contextmanager
 def _reraise_file_error(errors, paths, n_done=lambda: 0, fallback=True):
     """Turn a TensorFlow error raised while decoding ``paths`` into the error that
-    names the file: the one Pillow raised inside the pipeline (in ``errors``), or
-    else the first file from ``n_done()`` on (those before it were decoded) that
+    names the file: the errors Pillow met inside the pipeline (in ``errors``; one
+    file's own error, or a _BadImagesError naming them all), or else the error of
+    the first file from ``n_done()`` on (those before it were decoded) that
     Pillow cannot read. If Pillow reads them all, raise _TensorFlowDecodeError
     when ``fallback`` (the caller then decodes them with Pillow), else re-raise
-    TensorFlow's error."""
+    TensorFlow's error. Errors in ``errors`` when the block ends without one are
+    raised too: no bad file is ever skipped."""
     import tensorflow as tf
 
     try:
@@ -664,14 +840,16 @@ def _reraise_file_error(errors, paths, n_done=lambda: 0, fallback=True):
     except tf.errors.OpError as exc:
         _release_iterators(exc)
         if errors:
-            raise errors[0] from None
+            raise _files_error(errors) from None
         for path in paths[n_done() :]:
-            _decode(os.fspath(path))  # raises the error naming the file
+            _decode(os.fspath(path), (1, 1))  # raises the error naming the file
         if not fallback:
             raise
         raise _TensorFlowDecodeError(
             f"TensorFlow could not decode one of the files: {exc.message}"
         ) from exc
+    if errors:
+        raise _files_error(errors)
 
 
 def _check_paths(X):
@@ -735,7 +913,10 @@ class ImageLoader(_VersionedPickleMixin, TransformerMixin, BaseEstimator):
     Parameters
     ----------
     image_size : tuple of (int, int) or int, default=(256, 256)
-        ``(height, width)`` to resize the images to; an int is a square.
+        ``(height, width)`` to resize the images to; an int is a square. The
+        defaults of ``image_size`` and ``color_mode`` are Keras'
+        (``image_dataset_from_directory``); ``skcnn train`` and ``skcnn compare``
+        infer both from the training folder instead.
 
     color_mode : {"grayscale", "rgb", "rgba"}, default="rgb"
         Whether the images have 1, 3 or 4 channels. Alpha is dropped for "rgb"
@@ -798,15 +979,21 @@ class ImageLoader(_VersionedPickleMixin, TransformerMixin, BaseEstimator):
     keeping them at least ``image_size`` large, which is faster and averages the
     pixels, except with "nearest" interpolation.
 
-    A file that cannot be read raises an error naming it: ``FileNotFoundError``,
-    ``IsADirectoryError`` or ``PermissionError`` from the operating system, and
-    ``ValueError`` for an empty, truncated or corrupt file, a format other than
-    JPEG, PNG, BMP, GIF, WebP and TIFF, or an image of more than
-    ``PIL.Image.MAX_IMAGE_PIXELS`` pixels (a possible decompression bomb). No file
-    is ever skipped, so the images stay aligned with their labels; use
-    :func:`find_bad_images` to list every bad file at once. Pillow's
-    ``ImageFile.LOAD_TRUNCATED_IMAGES`` is left as it is: keep it False (Pillow's
-    default) for truncated files to be errors; ImageLoader warns when it is True.
+    Files that cannot be read raise one error naming every one of them, after
+    all the files were read. No file is ever skipped, so the images stay
+    aligned with their labels; :func:`find_bad_images` lists the bad files up
+    front, with the reason for each. A single bad file raises its own error:
+    ``FileNotFoundError``, ``IsADirectoryError`` or ``PermissionError`` from
+    the operating system, or ``ValueError`` for an empty, truncated or corrupt
+    file, a format other than JPEG, PNG, BMP, GIF, WebP and TIFF, or an image
+    of more than ``PIL.Image.MAX_IMAGE_PIXELS`` pixels (a possible
+    decompression bomb). Several bad files raise a ``ValueError`` whose message
+    names the first ten (and how many more there are) with their reasons, and
+    whose attributes ``filenames`` and ``reasons`` list them all, and
+    ``errors`` holds each file's own error (a ``FileNotFoundError`` for a
+    missing file, say). Pillow's ``ImageFile.LOAD_TRUNCATED_IMAGES`` is left
+    as it is: keep it False (Pillow's default) for truncated files to be
+    errors; ImageLoader warns when it is True.
 
     Examples
     --------
@@ -937,6 +1124,12 @@ class ImageLoader(_VersionedPickleMixin, TransformerMixin, BaseEstimator):
             The images in the order of X, with 1, 3 or 4 channels for
             ``color_mode`` "grayscale", "rgb" or "rgba", of type ``dtype``,
             with values in 0-255.
+
+        Raises
+        ------
+        FileNotFoundError, IsADirectoryError, PermissionError or ValueError
+            If a file cannot be read as an image: one error naming every bad
+            file (see the notes of :class:`ImageLoader`).
         """
         # Decoding may be the first TensorFlow operation of a joblib worker
         # (a Pipeline's ImageLoader runs before its CNNBinaryClassifier).
@@ -949,53 +1142,87 @@ class ImageLoader(_VersionedPickleMixin, TransformerMixin, BaseEstimator):
             return out
         _warn_load_truncated()
         names = [os.fspath(path) for path in paths]
-        n_threads = effective_n_jobs(self.n_jobs)
-        try:
-            self._read_into(out, names, params, n_threads, force_pillow=False)
-        except _TensorFlowDecodeError:
-            # TensorFlow refused a file that Pillow reads: read them all with Pillow.
-            self._read_into(out, names, params, n_threads, force_pillow=True)
+        self._read_into(out, names, params, effective_n_jobs(self.n_jobs), False)
         return out
 
     @staticmethod
     def _read_into(out, paths, params, n_threads, force_pillow):
         """Decode ``paths`` into ``out``. The files are grouped by how they are
         decoded (_file_info), each group through its own tf.data pipeline whose
-        graph has no branches."""
+        graph has no branches.
+
+        Every file is read even when some are bad (they never reach TensorFlow
+        as errors, which it would log to stderr): then the error naming them all
+        is raised (see _files_error). A group that TensorFlow's decoder stops
+        (a corrupt JPEG or PNG, or one only Pillow reads) is decoded by Pillow
+        from the file it stopped at.
+        """
         import tensorflow as tf
 
         (height, width), _, method = params[:3]
-        infos = _file_infos(paths, (height, width), method != "nearest")
+        errors = {}  # by index: files that cannot be opened or decoded
+        infos = _file_infos(paths, (height, width), method != "nearest", errors)
         if force_pillow:
-            infos[:] = (_PILLOW, 1, 1, 0)
+            infos[:] = _PILLOW_INFO
         groups = {}
         for index, info in enumerate(map(tuple, infos.tolist())):
-            groups.setdefault(info, []).append(index)
-        errors = []
-        decode = _make_decoder(params, errors)
-        for info, indices in groups.items():
-            group_paths = [paths[i] for i in indices]
+            if index not in errors:
+                groups.setdefault(info, []).append(index)
+        failed = []  # the errors of the files Pillow could not decode
+        decode = _make_decoder(params, failed, stop_on_error=False)
+        work = [(info, indices, _BATCH_SIZE) for info, indices in groups.items()]
+        refused = []  # files TensorFlow's decoder refused, for Pillow
+        while work:
+            info, indices, batch_size = work.pop(0)
             dataset = (
-                tf.data.Dataset.from_tensor_slices(group_paths)
+                tf.data.Dataset.from_tensor_slices([paths[i] for i in indices])
                 .map(
                     lambda path, info=info: decode(path, *info),
                     num_parallel_calls=n_threads,
                     deterministic=True,
                 )
-                .batch(_BATCH_SIZE)
+                .batch(batch_size)
                 .prefetch(tf.data.AUTOTUNE)
             )
             contiguous = indices[-1] - indices[0] == len(indices) - 1
             indices = np.asarray(indices)
-            done = [0]  # images decoded so far, read if an error stops TensorFlow
-            with _reraise_file_error(errors, group_paths, lambda done=done: done[0]):
+            done = 0  # images decoded so far
+            try:
                 for batch in dataset:
-                    start, stop = done[0], done[0] + len(batch)
+                    start, stop = done, done + len(batch)
                     if contiguous:  # writing to a slice is faster
                         out[indices[0] + start : indices[0] + stop] = batch.numpy()
                     else:
                         out[indices[start:stop]] = batch.numpy()
-                    done[0] = stop
+                    done = stop
+            except tf.errors.OpError as exc:
+                # TensorFlow's decoder refused a file (a corrupt JPEG or PNG, or
+                # one only Pillow reads): find it, one file per batch, so that
+                # the other files keep TensorFlow's pixels; Pillow decodes it.
+                _release_iterators(exc)
+                if info == _PILLOW_INFO:
+                    raise
+                if batch_size > 1:
+                    rest = indices[done:]
+                else:
+                    refused.append(int(indices[done]))
+                    rest = indices[done + 1 :]
+                if len(rest):
+                    work.insert(0, (info, rest.tolist(), 1))
+            if not work and refused:
+                work.append((_PILLOW_INFO, refused, _BATCH_SIZE))
+                refused = []
+        if failed:
+            by_name = {}
+            for exc in failed:
+                if getattr(exc, "filename", None) is None:
+                    raise exc  # not a bad file (a MemoryError, say)
+                by_name.setdefault(os.fspath(exc.filename), exc)
+            for index, path in enumerate(paths):
+                if path in by_name:
+                    errors.setdefault(index, by_name[path])
+        if errors:
+            raise _files_error(errors[index] for index in sorted(errors))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -1006,12 +1233,13 @@ class ImageLoader(_VersionedPickleMixin, TransformerMixin, BaseEstimator):
 
 
 def _check_one(path):
+    """(path, reason) if ``path`` cannot be read as an image, else None."""
     try:
-        _decode(path)
-    except _BadImageError as exc:
-        return (os.fspath(path), exc.reason)
-    except OSError as exc:
-        return (os.fspath(path), f"{type(exc).__name__}: {exc.strerror or exc}")
+        # A JPEG is decoded at 1/8 scale (Image.draft), twice as fast: libjpeg
+        # still reads all of its data, so a truncated or corrupt file is found.
+        _decode(path, (1, 1))
+    except (_BadImageError, OSError) as exc:
+        return (os.fspath(path), _reason(exc))
     return None
 
 
@@ -1024,8 +1252,10 @@ def find_bad_images(
 ):
     """List the files that cannot be read as images, with the reason for each.
 
-    Every file is decoded in full, as :class:`ImageLoader` decodes it, so that all
-    the bad files of a dataset are found at once rather than one per failed fit.
+    Every file is decoded in full by Pillow (JPEGs at 1/8 scale, which still
+    reads all of their data), so that all the bad files of a dataset are found
+    up front, before a fit that would fail on them. Given the same files,
+    :class:`ImageLoader` raises an error naming the same bad files.
 
     Parameters
     ----------
@@ -1042,7 +1272,9 @@ def find_bad_images(
         :func:`load_image_folder`.
 
     n_jobs : int or None, default=None
-        Number of threads decoding images. ``None`` means 1.
+        Number of threads decoding images. ``None`` means 1 unless in a
+        :obj:`joblib.parallel_config` context; ``-1`` means using all
+        processors.
 
     Returns
     -------
@@ -1053,7 +1285,7 @@ def find_bad_images(
 
     See Also
     --------
-    ImageLoader : Reads image files, raising an error for the first bad one.
+    ImageLoader : Reads image files, raising an error naming every bad one.
 
     Examples
     --------

@@ -626,9 +626,11 @@ def _without(bad, paths, *arrays):
 def _labelled_folder(folder, class_names, option="--class-names"):
     """load_image_folder(folder), with errors about its class folders that say
     what to do on the command line."""
-    from ._image import _class_folders, load_image_folder
+    from ._image import _check_not_splits, _class_folders, load_image_folder
 
     found = _class_folders(folder)
+    if class_names is None:
+        _check_not_splits(folder, found, guessed=True)  # a dataset's root
     if class_names is None and len(found) != 2:
         hint = (
             f" Pick two of them with {option} A B."

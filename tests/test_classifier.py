@@ -505,3 +505,28 @@ def test_params_are_not_mutated(digits, fast_params):
     clf.fit(X, y)
     assert clf.callbacks is callbacks and len(callbacks) == 1
     assert clf.filters is filters and filters == [4]
+
+
+def test_fit_on_paths_names_every_missing_file(digits, tmp_path):
+    """Streaming from paths with early stopping: missing files of the training and
+    of the validation part are named in one error, before training."""
+    from PIL import Image
+
+    X, y = digits
+    paths = []
+    for i, image in enumerate(X[:40]):
+        paths.append(str(tmp_path / f"{i:02d}.png"))
+        Image.fromarray(image[..., 0]).save(paths[-1])
+    missing = [paths[i] for i in range(0, 40, 5)]  # in both parts of the split
+    for path in missing:
+        (tmp_path / path).unlink()
+    clf = CNNBinaryClassifier(
+        filters=(2,), epochs=1, image_shape=(8, 8, 1), early_stopping=True,
+        validation_fraction=0.25, random_state=0,
+    )
+    with pytest.raises(ValueError) as info:
+        clf.fit(paths, y[:40])
+    assert sorted(info.value.filenames) == sorted(missing)
+    for path in missing:
+        assert path in str(info.value)
+    assert "find_bad_images" in str(info.value)

@@ -742,3 +742,18 @@ def test_format_comparison_of_a_single_split():
     }
     line = format_comparison({"cnn": row}).splitlines()[2]
     assert "±" not in line and line.split()[:3] == ["cnn", "0.750", "0.800"]
+
+
+@pytest.mark.parametrize("splits", [("test", "train"), ("test", "train", "val")])
+def test_train_on_a_dataset_root_is_an_error(tmp_path, capsys, splits):
+    """`skcnn train data/mnist_7v8` (holding train/ and test/) trained "test vs
+    train" and exited 0."""
+    for split in splits:
+        _write_digits(tmp_path / "data" / split, n=2)
+    root = str(tmp_path / "data")
+    out = str(tmp_path / "model.joblib")
+    message = _error(capsys, ["train", root, "--out", out, *TINY], "train")
+    assert f"holds split folders {list(splits)}, not class folders" in message
+    assert "train" in message and "['eight', 'seven']" in message
+    message = _error(capsys, ["compare", root, "--folds", "2", *TINY], "compare")
+    assert "holds split folders" in message

@@ -117,6 +117,50 @@ def test_hidden_folders_are_not_classes(digit_folder):
     np.testing.assert_array_equal(data.target_names, ["eight", "seven"])
 
 
+@pytest.mark.parametrize(
+    "splits",
+    [["test", "train"], ["Test", "Train"], ["test", "train", "validation"]],
+)
+def test_dataset_root_with_split_folders_is_an_error(tmp_path, pixels, splits):
+    # data/train/seven, data/train/eight, data/test/...: not "test" vs "train".
+    X, _ = pixels
+    root = tmp_path / "data"
+    for split in splits:
+        for name in ("seven", "eight"):
+            _save(root / split / name / "0.png", X[0])
+    train = os.path.join(root, splits[-2] if len(splits) > 2 else splits[1])
+    msg = (
+        f"{str(root)!r} holds split folders {splits}, not class folders: point at "
+        f"one split, e.g. {str(train)!r} (whose class folders are ['eight', 'seven'])."
+    )
+    with pytest.raises(ValueError, match=re.escape(msg)):
+        load_image_folder(root)
+    # One split is a good folder; naming split folders loads them, with a warning.
+    data = load_image_folder(train)
+    np.testing.assert_array_equal(data.target_names, ["eight", "seven"])
+    named = msg.replace(str(splits), str(splits[1::-1]))
+    with pytest.warns(UserWarning, match=re.escape(named)):
+        data = load_image_folder(root, class_names=splits[1::-1])
+    np.testing.assert_array_equal(data.target_names, splits[1::-1])
+    assert len(data.filenames) == 4
+
+
+def test_class_folders_named_like_splits_warn(tmp_path, pixels):
+    # Images directly in train/ and test/: maybe classes, but the task would be
+    # "test" versus "train".
+    X, _ = pixels
+    for name in ("test", "train"):
+        _save(tmp_path / name / "0.png", X[0])
+    msg = "named like dataset splits: each image is labelled by its folder, so the "
+    with pytest.warns(UserWarning, match=msg + "task is 'test' versus 'train'"):
+        data = load_image_folder(tmp_path)
+    np.testing.assert_array_equal(data.target, ["test", "train"])
+    # Folders named otherwise do not warn ("error" in the pytest configuration).
+    (tmp_path / "train").rename(tmp_path / "trains")
+    data = load_image_folder(tmp_path)
+    np.testing.assert_array_equal(data.target_names, ["test", "trains"])
+
+
 def test_extensions_and_nested_subfolders(tmp_path, pixels):
     X, _ = pixels
     for name in ["a", "b"]:
