@@ -300,6 +300,32 @@ def _traced_graph(grad_fn):
     return None
 
 
+def _shuffled_each_epoch(n, seed):
+    """The indices 0..n-1 in a new order at each iteration (epoch), decided by
+    ``seed`` alone.
+
+    ``Dataset.shuffle(seed=...)`` would combine its seed with TensorFlow's global
+    seed whenever one is set (``tf.random.set_seed``), so the same
+    ``random_state`` would train another model. Here each new iterator counts
+    itself in a variable and takes the stateless permutation keyed by
+    ``(seed, that count)``.
+    """
+    iteration = tf.Variable(0, dtype=tf.int64, trainable=False)
+    positions = tf.range(n, dtype=tf.int64)
+
+    def permutation(_):
+        count = iteration.assign_add(1)
+        key = tf.stack([tf.constant(seed, tf.int64), count])
+        return tf.random.experimental.stateless_shuffle(positions, seed=key)
+
+    return (
+        tf.data.Dataset.range(1)
+        .map(permutation)
+        .flat_map(tf.data.Dataset.from_tensor_slices)
+        .apply(tf.data.experimental.assert_cardinality(n))  # Keras counts batches
+    )
+
+
 class _EpochLogs(keras.callbacks.Callback):
     """Keeps the logs of each epoch as it ends, for a fit that is interrupted:
     ``keras.Model.fit`` then returns no History.
@@ -905,9 +931,7 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
         arrays = tuple(a for a in (X, y, weights) if a is not None)
         indices = tf.data.Dataset.range(len(X))
         if shuffle_seed is not None:
-            indices = indices.shuffle(
-                len(X), seed=shuffle_seed, reshuffle_each_iteration=True
-            )
+            indices = _shuffled_each_epoch(len(X), shuffle_seed)
         tensors = tuple(
             tf.constant(a.astype(str) if a.dtype == object else a) for a in arrays
         )

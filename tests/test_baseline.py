@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 from sklearn.base import clone
-from threadpoolctl import threadpool_info
+from sklearn.linear_model import LogisticRegression
+from threadpoolctl import threadpool_info, threadpool_limits
 
 from skcnn import make_baseline
 
@@ -38,8 +39,33 @@ def test_class_weight_balanced_favours_the_minority(digits):
     assert balanced.predict_proba(X)[:, 1].mean() > plain
 
 
-def test_thread_limit_is_restored_after_fit(digits):
+def _blas_threads():
+    """(library, threads) of each BLAS thread pool loaded."""
+    return [
+        (i["filepath"], i["num_threads"])
+        for i in threadpool_info()
+        if i["user_api"] == "blas"
+    ]
+
+
+def test_blas_runs_on_one_thread_during_fit_only(digits, monkeypatch):
+    """The one-thread limit holds inside LogisticRegression.fit, and is lifted
+    after it. BLAS is first given 2 threads, so that the limit is observable
+    whatever this machine's default."""
     X, y = digits
-    before = [(i["filepath"], i["num_threads"]) for i in threadpool_info()]
-    make_baseline().fit(X, y)
-    assert [(i["filepath"], i["num_threads"]) for i in threadpool_info()] == before
+    during = []
+    parent_fit = LogisticRegression.fit
+
+    def spying_fit(self, *args, **kwargs):
+        during.append(_blas_threads())
+        return parent_fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(LogisticRegression, "fit", spying_fit)
+    with threadpool_limits(limits=2, user_api="blas"):
+        before = _blas_threads()
+        assert before and all(n == 2 for _, n in before)
+        make_baseline().fit(X, y)
+        after = _blas_threads()
+    assert len(during) == 1
+    assert during[0] == [(path, 1) for path, _ in before]
+    assert after == before

@@ -1,13 +1,19 @@
 """CNNBinaryClassifier trained and used on image file paths, streamed from disk."""
 
 import pickle
+import re
+import shutil
+from pathlib import Path
 
+import keras
 import numpy as np
 import pytest
 from PIL import Image
 from sklearn.model_selection import cross_val_score
 
 from skcnn import CNNBinaryClassifier, ImageLoader
+
+from .conftest import FAST
 
 
 @pytest.fixture(scope="module")
@@ -21,6 +27,14 @@ def digit_files(tmp_path_factory, digits):
         Image.fromarray(image[..., 0]).resize((16, 16)).save(path)
         paths.append(str(path))
     return np.array(paths), y
+
+
+@pytest.fixture(scope="module")
+def fitted_on_paths(digit_files):
+    """A network fitted on the digit files decoded to 8x8 (never re-fitted)."""
+    paths, y = digit_files
+    clf = CNNBinaryClassifier(**FAST, image_shape=(8, 8, 1), random_state=0)
+    return clf.fit(paths, y)
 
 
 def test_paths_train_the_same_network_as_loaded_images(digit_files, fast_params):
@@ -42,12 +56,57 @@ def test_paths_train_the_same_network_as_loaded_images(digit_files, fast_params)
 
 def test_rgb_paths_and_pathlike(digit_files, fast_params):
     paths, y = digit_files
-    from pathlib import Path
-
     clf = CNNBinaryClassifier(**fast_params, image_shape=(16, 16, 3), random_state=0)
     clf.fit([Path(p) for p in paths[:40]], y[:40])
     assert clf.model_.input_shape == (None, 16, 16, 3)
     assert clf.predict(paths[:5]).shape == (5,)
+
+
+class _SpoilFileAfterFirstEpoch(keras.callbacks.Callback):
+    """Overwrites a file with text when the first epoch ends."""
+
+    def __init__(self, path):
+        super().__init__()
+        self.path = path
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == 0:
+            self.path.write_text("no longer an image")
+
+
+def test_files_are_read_again_at_each_epoch(digit_files, fast_params, tmp_path):
+    """Streaming decodes the files batch by batch at every epoch, rather than all
+    of them once: a file spoilt after the first epoch fails the second."""
+    paths, y = digit_files
+    copies = []
+    for path in paths[:40]:
+        copies.append(tmp_path / Path(path).name)
+        shutil.copy(path, copies[-1])
+    spoilt = copies[25]
+    clf = CNNBinaryClassifier(
+        **{**fast_params, "epochs": 2},
+        image_shape=(8, 8, 1),
+        callbacks=[_SpoilFileAfterFirstEpoch(spoilt)],
+        random_state=0,
+    )
+    with pytest.raises(ValueError, match=rf"{re.escape(spoilt.name)}.*cannot identify"):
+        clf.fit([str(p) for p in copies], y[:40])
+
+
+def test_files_are_read_at_predict_time(digit_files, fitted_on_paths, tmp_path):
+    """predict_proba decodes the files it is given when called: a file replaced
+    between two calls is predicted as its new image."""
+    paths, _ = digit_files
+    clf = fitted_on_paths
+    files = [tmp_path / "a.png", tmp_path / "b.png"]
+    for path, source in zip(files, paths[:2], strict=True):
+        shutil.copy(source, path)
+    proba = clf.predict_proba([str(p) for p in files])
+    assert proba[0, 1] != proba[1, 1]
+    shutil.copy(paths[1], files[0])
+    again = clf.predict_proba([str(p) for p in files])
+    np.testing.assert_array_equal(again, proba[[1, 1]])
+    np.testing.assert_array_equal(again, clf.predict_proba(paths[[1, 1]]))
 
 
 def test_cross_validation_on_paths(digit_files, fast_params):
@@ -57,10 +116,9 @@ def test_cross_validation_on_paths(digit_files, fast_params):
     assert np.all(scores > 0.9)
 
 
-def test_path_model_pickles(digit_files, fast_params):
-    paths, y = digit_files
-    clf = CNNBinaryClassifier(**fast_params, image_shape=(8, 8, 1), random_state=0)
-    clf.fit(paths, y)
+def test_path_model_pickles(digit_files, fitted_on_paths):
+    paths, _ = digit_files
+    clf = fitted_on_paths
     copy = pickle.loads(pickle.dumps(clf))
     np.testing.assert_array_equal(copy.predict_proba(paths), clf.predict_proba(paths))
 
