@@ -82,8 +82,10 @@ def test_interrupt_after_epochs_keeps_the_weights_so_far(digits):
     assert "weights so far" in message
     check_is_fitted(clf)
     assert clf.n_iter_ == 2
-    assert list(clf.history_) == ["loss"] and len(clf.history_["loss"]) == 2
+    assert sorted(clf.history_) == ["accuracy", "loss"]
+    assert all(len(v) == 2 for v in clf.history_.values())
     assert all(isinstance(v, float) for v in clf.history_["loss"])
+    assert clf.best_epoch_ == 2
     np.testing.assert_array_equal(clf.classes_, [7, 8])
     assert_weights_equal(clf.model_, stop.weights)
     # The estimator predicts with that model.
@@ -143,9 +145,10 @@ def test_interrupt_with_early_stopping_restores_the_best_weights(digits):
     )
     (warning,) = fit_interrupted(clf, X, y)
     assert clf.n_iter_ == 3
-    assert sorted(clf.history_) == ["loss", "val_loss"]
+    assert sorted(clf.history_) == ["accuracy", "loss", "val_accuracy", "val_loss"]
     assert len(clf.history_["val_loss"]) == 3
     best = int(np.argmin(clf.history_["val_loss"]))
+    assert clf.best_epoch_ == best + 1
     assert f"best epoch early stopping had checked (epoch {best + 1})" in str(
         warning.message
     )
