@@ -20,7 +20,8 @@ trace the training and prediction functions, so they are excluded).
 * ``skcnn-unreleased``: the same, with the main thing skcnn does against the
   growth switched off (``fit`` removing the gradient functions TensorFlow's
   global registry keeps of its traced training step; see
-  ``skcnn._classifier._release_gradient_registrations``);
+  ``skcnn._classifier._release_gradient_registrations``, explained in
+  ``skcnn.utils._tf_compat.release_gradient_registrations``);
 * ``keras``: what a Keras user writes: build the same network (``build_cnn``),
   ``compile`` with Adam, ``fit`` on the arrays (``shuffle=True``), ``predict``,
   drop the model;

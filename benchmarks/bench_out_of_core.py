@@ -103,6 +103,7 @@ def child(args):
     import tensorflow  # noqa: F401
 
     from skcnn import build_cnn
+    from skcnn._classifier import _ARCHITECTURE_PARAMS
 
     result = {"import_s": time.perf_counter() - t0}
     rss_after_import = _current_rss_bytes()
@@ -115,17 +116,7 @@ def child(args):
         # What fit does before training: build, compile, create optimizer variables.
         model = build_cnn(
             (*args.image_size, 3),
-            clf.filters,
-            kernel_size=clf.kernel_size,
-            convs_per_block=clf.convs_per_block,
-            pooling=clf.pooling,
-            pool_size=clf.pool_size,
-            padding=clf.padding,
-            block_dropout=clf.block_dropout,
-            dense_units=clf.dense_units,
-            dropout=clf.dropout,
-            activation=clf.activation,
-            augment=clf.augment,
+            **{name: clf.get_params()[name] for name in _ARCHITECTURE_PARAMS},
             rescale=1 / 255,
             seed=0,
         )

@@ -19,7 +19,7 @@ _LAZY = {
     "load": "._persist",
     "get_untrusted_types": "._persist",
     "export_keras": "._persist",
-    "InconsistentVersionWarning": "._persist",
+    "VersionMismatchWarning": "._versioning",
 }
 
 __all__ = [*sorted(_LAZY), "__version__"]

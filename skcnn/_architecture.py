@@ -6,33 +6,10 @@ import numbers
 import keras
 from keras import layers
 
+# Keras' RandomShear, with a configuration that loads back (see utils/_tf_compat.py).
+from .utils._tf_compat import RandomShear
+
 _POOLING_LAYERS = {"max": layers.MaxPooling2D, "average": layers.AveragePooling2D}
-
-
-@keras.saving.register_keras_serializable(package="skcnn")
-class RandomShear(layers.RandomShear):
-    """Keras' RandomShear, with a configuration that loads back.
-
-    Keras 3 writes a shear factor ``f`` into the layer's configuration as
-    ``[-f, f]``, which its own constructor then refuses, so a saved or pickled
-    model holding it cannot be loaded. This subclass reads ``[-f, f]`` back as
-    ``f``; it changes nothing else.
-    """
-
-    def __init__(self, x_factor=0.0, y_factor=0.0, **kwargs):
-        super().__init__(_symmetric(x_factor), _symmetric(y_factor), **kwargs)
-
-
-def _symmetric(factor):
-    if (
-        isinstance(factor, (list, tuple))
-        and len(factor) == 2
-        and factor[0] == -factor[1]
-    ):
-        return abs(factor[1])
-    return factor
-
-
 _AUGMENT_KEYS = ("flip", "rotation", "zoom", "shear", "translation", "contrast")
 
 

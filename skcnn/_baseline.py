@@ -6,7 +6,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from threadpoolctl import threadpool_limits
 
-from ._persist import _VersionedPickleMixin
+from ._versioning import _VersionedPickleMixin
 
 
 def flatten_images(X):

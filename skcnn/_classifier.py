@@ -1,329 +1,66 @@
-"""CNNBinaryClassifier: a scikit-learn classifier over a Keras 3 CNN."""
+"""CNNBinaryClassifier: a scikit-learn classifier over a Keras 3 CNN.
 
-import contextlib
+The estimator's contract (parameters, fit, predictions, tags), read as
+scikit-learn's MLPClassifier reads. What X may be and how it becomes batches is
+in _inputs, the network in _architecture, the reaches into TensorFlow's internals
+in utils/_tf_compat.
+"""
+
 import math
 import numbers
-import os
-import re
 import warnings
 
 import keras
 import numpy as np
-import tensorflow as tf
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_sample_weight
-from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import (
-    check_array,
-    check_consistent_length,
-    check_is_fitted,
-    validate_data,
-)
+from sklearn.utils.validation import check_is_fitted
 
 from ._architecture import build_cnn
-from ._image import (
-    ImageLoader,
-    _file_infos,
-    _make_decoder,
-    _release_iterators,
-    _reraise_file_error,
+from ._inputs import (
+    _check_files,
+    _check_pixel_range,
+    _encode_binary_targets,
+    _file_errors,
+    _pixel_range,
+    make_dataset,
+    validate_fit_input,
+    validate_predict_input,
 )
-from ._persist import _VersionedPickleMixin
 from ._threads import size_thread_pools
+from ._versioning import _VersionedPickleMixin
 from .utils._sklearn_compat import (
     Interval,
     StrOptions,
     _check_sample_weight,
     _fit_context,
 )
+from .utils._tf_compat import (
+    release_gradient_registrations as _release_gradient_registrations,
+)
+from .utils._tf_compat import release_iterators as _release_iterators
 from .utils._tf_compat import silence_retracing_warnings
 
 _MAX_SEED = 2**31 - 1
-_COLOR_MODES = {1: "grayscale", 3: "rgb", 4: "rgba"}
-# uint8 pixels stay uint8 (scaled inside the network); anything else becomes float32.
-_DTYPES = (np.float32, np.uint8)
 
-
-def _image_shape_of(X, image_shape):
-    """The (height, width, channels) one sample of validated X stands for."""
-    if X.ndim == 4:
-        shape = X.shape[1:]
-    elif X.ndim == 3:
-        shape = (*X.shape[1:], 1)
-    elif X.ndim == 2:
-        n_features = X.shape[1]
-        if image_shape is not None:
-            shape = tuple(image_shape)
-            if len(shape) == 2:
-                shape = (*shape, 1)
-            if math.prod(shape) != n_features:
-                raise ValueError(
-                    f"image_shape={tuple(image_shape)!r} holds {math.prod(shape)} "
-                    f"pixel values, but X has {n_features} features per sample."
-                )
-            return shape
-        side = math.isqrt(n_features)
-        if side * side == n_features:
-            return (side, side, 1)
-        side = math.isqrt(n_features // 3)
-        if n_features % 3 == 0 and side * side == n_features // 3:
-            return (side, side, 3)
-        return (1, n_features, 1)
-    else:
-        raise ValueError(
-            "X must be images of shape (n_samples, height, width[, channels]) or "
-            "flattened pixels of shape (n_samples, n_features). "
-            f"Got an array of shape {X.shape}."
-        )
-    if min(shape) < 1:
-        raise ValueError(
-            f"X has images of shape {tuple(shape)} (height, width, channels): "
-            "each must be at least 1 pixel high and wide, with at least 1 channel."
-        )
-    if image_shape is not None:
-        expected = tuple(image_shape)
-        if len(expected) == 2:
-            expected = (*expected, 1)
-        if expected != tuple(shape):
-            raise ValueError(
-                f"image_shape={tuple(image_shape)!r} does not match the images in X, "
-                f"of shape {tuple(shape)}."
-            )
-    return tuple(int(d) for d in shape)
-
-
-def _pixel_range(X):
-    """The pixel scale of validated X: (0, 255) for uint8 images or image files,
-    (0, 1) for floats in [0, 1], (0, 255) for other floats in [0, 255], else None
-    (not pixels in a common scale: standardized features, say)."""
-    if X.dtype in (np.uint8, object):
-        return (0, 255)
-    if not X.size:
-        return None
-    low, high = float(X.min()), float(X.max())
-    if low < 0 or high > 255:
-        return None
-    return (0, 1) if high <= 1 else (0, 255)
-
-
-def _describe_scale(pixel_range):
-    return "[0, 255] (uint8 images or image files)" if pixel_range == (0, 255) else (
-        "[0, 1] (float images)"
-    )
-
-
-_ARRAY_DUMP = re.compile(r"^\s*(array=|\[)")
-
-
-@contextlib.contextmanager
-def _short_errors():
-    """scikit-learn's validation errors without the arrays some of them print
-    ("Complex data not supported\\n[[...]]", "array=[...]"): a message names the
-    problem, it does not dump the pixels."""
-    try:
-        yield
-    except (ValueError, TypeError) as exc:
-        lines = str(exc).splitlines()
-        if not any(_ARRAY_DUMP.match(line) for line in lines[1:]):
-            raise
-        # The first line names the problem; scikit-learn's advice follows the dump.
-        kept = [lines[0], *(line for line in lines[1:] if line.startswith("Reshape"))]
-        raise type(exc)(" ".join(line.strip() for line in kept)) from None
-
-
-def _as_paths(X):
-    """X as a 1-D object array of str paths if it holds image file paths, else None.
-
-    A single column of paths (``df[["path"]]``, shape (n, 1)) is taken as paths;
-    strings in any other 2-D array are refused with a message saying so."""
-    if isinstance(X, (str, bytes, os.PathLike)):
-        return None
-    if hasattr(X, "dtype") and np.dtype(X.dtype).kind not in "OUS":
-        return None
-    try:
-        paths = np.asarray(X, dtype=object)
-    except (TypeError, ValueError):
-        return None
-    if paths.ndim == 2 and len(paths):
-        is_text = [isinstance(p, (str, os.PathLike)) for p in paths.ravel()]
-        if paths.shape[1] == 1 and all(is_text):
-            paths = paths[:, 0]
-        elif any(is_text):
-            raise TypeError(
-                f"X is a 2-D array of shape {paths.shape} holding strings. Image "
-                "file paths must be a 1-D array or a single column (such as "
-                "df['path'] or df[['path']]); images must be arrays of numbers."
-            )
-    if paths.ndim != 1 or not len(paths):
-        return None
-    is_path = [isinstance(p, (str, os.PathLike)) for p in paths]
-    if all(is_path):
-        return np.array([os.fspath(p) for p in paths], dtype=object)
-    # Not paths: numbers (or rows of them) are left to check_array; paths mixed
-    # with anything else, or entries neither paths nor pixels, are named here.
-    pixels = (numbers.Number, np.bool_, np.ndarray, list, tuple)
-    for i, p in enumerate(paths):
-        if not is_path[i] and (any(is_path) or not isinstance(p, pixels)):
-            raise TypeError(
-                "X must hold images (arrays of numbers) or image file paths "
-                f"(str or os.PathLike). Got {type(p).__name__} at index {i}: {p!r}."
-            )
-    return None
-
-
-def _image_shape_of_paths(image_shape):
-    """The (height, width, channels) image files are decoded to."""
-    if image_shape is None:
-        raise ValueError(
-            "X holds image file paths: set image_shape=(height, width, channels) "
-            "to say what size and colour mode to decode them to (channels 1 for "
-            "grayscale, 3 for RGB, 4 for RGBA)."
-        )
-    shape = tuple(image_shape)
-    if len(shape) == 2:
-        shape = (*shape, 1)
-    if (
-        len(shape) != 3
-        or not all(
-            isinstance(d, numbers.Integral) and not isinstance(d, bool) for d in shape
-        )
-        or min(shape) < 1
-        or shape[2] not in _COLOR_MODES
-    ):
-        raise ValueError(
-            "image_shape must be (height, width[, channels]) with positive sizes "
-            f"and 1, 3 or 4 channels. Received: image_shape={tuple(image_shape)!r}"
-        )
-    return tuple(int(d) for d in shape)
-
-
-def _check_label_types(y):
-    """Refuse labels mixing strings, numbers and other objects, before NumPy turns
-    a list such as [1, "a"] into the strings ["1", "a"]."""
-    dtype = getattr(y, "dtype", None)
-    if y is None or (dtype is not None and dtype != np.dtype(object)):
-        return
-    try:
-        labels = np.asarray(y, dtype=object).ravel()
-    except (TypeError, ValueError):
-        return
-    kinds = {}
-    for label in labels:
-        if isinstance(label, str):
-            kind = "str"
-        elif isinstance(label, (numbers.Number, np.bool_)):
-            kind = "number"
-        else:
-            kind = type(label).__name__
-        kinds.setdefault(kind, label)
-    if len(kinds) > 1:
-        shown = " and ".join(
-            f"{type(label).__name__} ({label!r})" for label in kinds.values()
-        )
-        raise ValueError(
-            f"y mixes labels of different types: {shown}. The labels must all be "
-            "strings, or all be numbers."
-        )
-
-
-@contextlib.contextmanager
-def _file_errors(X):
-    """Re-raises an error of decoding the image files of X inside TensorFlow as
-    the error that names the file, rather than as a TensorFlow error."""
-    errors = []
-    if X.dtype != object:
-        yield errors
-        return
-    with _reraise_file_error(errors, X, fallback=False):
-        yield errors
-
-
-def _release_gradient_registrations(model):
-    """Unregister the gradient functions TensorFlow registered, globally and for
-    good, while tracing ``model``'s training step.
-
-    Keras sums the gradients over replicas (``all_reduce``, even with one replica)
-    inside a ``tf.custom_gradient``. Traced in a graph, each such call registers a
-    ``"CustomGradient-<n>"`` gradient function in TensorFlow's process-wide
-    gradient registry, which is never emptied, and that function's closure holds
-    the tensors, hence the whole traced graph, of the step: 2.5 to 3 MB per fit
-    (measured), for the life of the process. The registered function would only
-    be looked up by ``tf.gradients`` over the traced step, which nothing does
-    once it is traced (a second-order gradient through the optimizer update).
-    Only the entries whose graph uses one of ``model``'s variables are removed:
-    another model, being fitted in another thread, keeps its own.
-    """
-    from tensorflow.python.framework import ops
-
-    registry = getattr(getattr(ops, "_gradient_registry", None), "_registry", None)
-    if not isinstance(registry, dict):
-        return  # another TensorFlow: nothing we know how to release
-    try:  # memory hygiene, never a reason for a fit to fail
-        # A traced graph captures the resource handles of the variables it uses.
-        variables = [*model.variables, *getattr(model.optimizer, "variables", ())]
-        ours = {id(v.value.handle) for v in variables}
-        for name in [n for n in list(registry) if n.startswith("CustomGradient-")]:
-            entry = registry.get(name)
-            grad_fn = entry.get("type") if isinstance(entry, dict) else None
-            captured = getattr(_traced_graph(grad_fn), "external_captures", ())
-            if any(id(tensor) in ours for tensor in captured):
-                registry.pop(name, None)
-    except Exception:  # a TensorFlow or Keras whose internals differ
-        pass
-
-
-def _traced_graph(grad_fn):
-    """The graph of the tensors a registered custom gradient function holds, or
-    None if it is not one of tf.custom_gradient's (see TensorFlow's
-    ops/custom_gradient.py, _graph_mode_decorator)."""
-
-    def free_variables(fn):
-        code, closure = getattr(fn, "__code__", None), getattr(fn, "__closure__", None)
-        if code is None or closure is None:
-            return {}
-        try:
-            return {
-                k: c.cell_contents
-                for k, c in zip(code.co_freevars, closure, strict=True)
-            }
-        except ValueError:  # an empty cell
-            return {}
-
-    tape_grad_fn = free_variables(grad_fn).get("tape_grad_fn")
-    result = free_variables(tape_grad_fn).get("result")
-    for tensor in tf.nest.flatten(result):
-        graph = getattr(tensor, "graph", None)
-        if graph is not None:
-            return graph
-    return None
-
-
-def _shuffled_each_epoch(n, seed):
-    """The indices 0..n-1 in a new order at each iteration (epoch), decided by
-    ``seed`` alone.
-
-    ``Dataset.shuffle(seed=...)`` would combine its seed with TensorFlow's global
-    seed whenever one is set (``tf.random.set_seed``), so the same
-    ``random_state`` would train another model. Here each new iterator counts
-    itself in a variable and takes the stateless permutation keyed by
-    ``(seed, that count)``.
-    """
-    iteration = tf.Variable(0, dtype=tf.int64, trainable=False)
-    positions = tf.range(n, dtype=tf.int64)
-
-    def permutation(_):
-        count = iteration.assign_add(1)
-        key = tf.stack([tf.constant(seed, tf.int64), count])
-        return tf.random.experimental.stateless_shuffle(positions, seed=key)
-
-    return (
-        tf.data.Dataset.range(1)
-        .map(permutation)
-        .flat_map(tf.data.Dataset.from_tensor_slices)
-        .apply(tf.data.experimental.assert_cardinality(n))  # Keras counts batches
-    )
+# The parameters of CNNBinaryClassifier passed on, by name, to build_cnn: a new
+# parameter of the network is added here and to CNNBinaryClassifier.__init__
+# (and its docstring and _parameter_constraints).
+_ARCHITECTURE_PARAMS = (
+    "filters",
+    "kernel_size",
+    "convs_per_block",
+    "pooling",
+    "pool_size",
+    "padding",
+    "block_dropout",
+    "dense_units",
+    "dropout",
+    "activation",
+    "augment",
+)
 
 
 class _EpochLogs(keras.callbacks.Callback):
@@ -671,185 +408,35 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
             delattr(self, name)
 
     def _fit(self, X, y, sample_weight):
-        _check_label_types(y)
-        paths = _as_paths(X)
-        if paths is None:
-            with _short_errors():
-                X, y = validate_data(self, X, y, allow_nd=True, dtype=_DTYPES)
-            X = self._as_images(X, fitting=True)
-        else:
-            if y is None:
-                raise ValueError(
-                    f"{type(self).__name__} requires y to be passed, but the target "
-                    "y is None."
-                )
-            X, y = paths, np.asarray(y)
-            check_consistent_length(X, y)
-            self.image_shape_ = _image_shape_of_paths(self.image_shape)
-            self.n_features_in_ = math.prod(self.image_shape_)
+        X, y = self._validate_input(X, y)
         pixel_range = _pixel_range(X)
-        y_encoded = self._encode_targets(y)
+        self.classes_, y_encoded = _encode_binary_targets(y)
         metrics = self._check_metrics()
-        for i, callback in enumerate(self.callbacks or []):
-            if not isinstance(callback, keras.callbacks.Callback):
-                raise TypeError(
-                    "`callbacks` must be a list of keras.callbacks.Callback. Got "
-                    f"{type(callback).__name__} at index {i}: {callback!r}."
-                )
-        if isinstance(self.class_weight, dict):
-            unknown = [k for k in self.class_weight if k not in set(self.classes_)]
-            if unknown:
-                raise ValueError(
-                    f"class_weight names labels that are not classes of y: {unknown}. "
-                    f"The classes are {self.classes_.tolist()}."
-                )
-        weights = _check_sample_weight(sample_weight, X, dtype=np.float32)
-        if self.class_weight is not None:
-            weights = weights * compute_sample_weight(self.class_weight, y)
-        weights = weights.astype(np.float32)
-
+        self._check_callbacks()
+        weights = self._sample_weights(X, y, sample_weight)
         rng = check_random_state(self.random_state)
         build_seed, shuffle_seed, split_seed = (
             int(s) for s in rng.randint(0, _MAX_SEED, size=3)
         )
-
-        validation = None
-        all_X = X
-        infos = validation_infos = None
-        if X.dtype == object:
-            # Every file that cannot be opened is named now, in one error,
-            # before training starts.
-            infos = _file_infos(X, self.image_shape_[:2], scale_down=True)
-        callbacks = list(self.callbacks or [])
-        if self.early_stopping:
-            try:
-                train, val = train_test_split(
-                    np.arange(len(X)),
-                    test_size=self.validation_fraction,
-                    stratify=y_encoded,
-                    random_state=split_seed,
-                )
-            except ValueError as exc:
-                raise ValueError(
-                    "early_stopping=True cannot hold out a stratified "
-                    f"validation_fraction={self.validation_fraction} of the "
-                    f"{len(X)} training samples: {exc}"
-                ) from exc
-            validation = (X[val], y_encoded[val], weights[val])
-            X, y_encoded, weights = X[train], y_encoded[train], weights[train]
-            if infos is not None:
-                validation_infos, infos = infos[val], infos[train]
-            stopper = keras.callbacks.EarlyStopping(
-                monitor="val_loss",
-                patience=self.n_iter_no_change,
-                restore_best_weights=True,
-            )
-            callbacks.append(stopper)
-
-        model = build_cnn(
+        infos = _check_files(X, self.image_shape_)
+        train, validation = self._split_validation(
+            (X, y_encoded, weights, infos), split_seed
+        )
+        model = self._build_model(
             self.image_shape_,
-            self.filters,
-            kernel_size=self.kernel_size,
-            convs_per_block=self.convs_per_block,
-            pooling=self.pooling,
-            pool_size=self.pool_size,
-            padding=self.padding,
-            block_dropout=self.block_dropout,
-            dense_units=self.dense_units,
-            dropout=self.dropout,
-            activation=self.activation,
-            augment=self.augment,
             rescale=1 / 255 if X.dtype in (np.uint8, object) else None,
             seed=build_seed,
-        )
-        model.compile(
-            optimizer=self._make_optimizer(),
-            loss="binary_crossentropy",
             metrics=metrics,
         )
-        # Creating the optimizer's variables now, not inside the first traced
-        # training step, spares TensorFlow a second trace of that step.
-        model.optimizer.build(model.trainable_variables)
-        epoch_logs = _EpochLogs()
-        try:
-            with silence_retracing_warnings(), _file_errors(all_X) as errors:
-                if validation is not None:
-                    validation = self._dataset(
-                        *validation, errors=errors, infos=validation_infos
-                    )
-                history = model.fit(
-                    self._dataset(
-                        X,
-                        y_encoded,
-                        weights,
-                        shuffle_seed=shuffle_seed,
-                        errors=errors,
-                        infos=infos,
-                    ),
-                    epochs=self.epochs,
-                    validation_data=validation,
-                    callbacks=[epoch_logs, *callbacks],
-                    shuffle=False,
-                    verbose=self.verbose,
-                )
-        except KeyboardInterrupt as interrupt:
-            _release_iterators(interrupt)  # freed before the program stops
-            n_epochs = len(getattr(epoch_logs, "epochs", ()))
-            if not n_epochs:
-                raise  # fit() leaves the estimator unfitted
-            message = (
-                f"fit was interrupted (KeyboardInterrupt) after {n_epochs} "
-                f"completed epoch{'s' * (n_epochs > 1)} of {self.epochs}: the "
-                "estimator is fitted and its model holds the weights so far"
-            )
-            if self.early_stopping and stopper.best_weights is not None:
-                # What EarlyStopping.on_train_end, not reached, would have done.
-                model.set_weights(stopper.best_weights)
-                message += (
-                    ", those of the best epoch early stopping had checked "
-                    f"(epoch {stopper.best_epoch + 1})"
-                )
-            self.history_ = epoch_logs.history()
-            self.n_iter_ = n_epochs
-            self.best_epoch_ = n_epochs
-            if self.early_stopping and stopper.best_weights is not None:
-                self.best_epoch_ = stopper.best_epoch + 1
-            self.pixel_range_ = pixel_range
-            self.model_ = model  # last: fit() tells a fitted estimator by it
-            warnings.warn(message + ".", UserWarning, stacklevel=4)
-            raise
-        finally:
-            # However training ended: else the process keeps the traced step.
-            _release_gradient_registrations(model)
-        self.history_ = {k: [float(v) for v in vs] for k, vs in history.history.items()}
-        self.n_iter_ = len(history.epoch)
-        self.best_epoch_ = self.n_iter_
-        if self.early_stopping and stopper.best_weights is not None:
-            self.best_epoch_ = stopper.best_epoch + 1  # the weights restored
-        self.pixel_range_ = pixel_range
-        self.model_ = model  # last: fit() tells a fitted estimator by it
+        self._train(model, X, train, validation, shuffle_seed, pixel_range)
         return self
 
-    def _encode_targets(self, y):
-        check_classification_targets(y)
-        y_type = type_of_target(y, input_name="y", raise_unknown=True)
-        classes, y_encoded = np.unique(y, return_inverse=True)
-        if y_type != "binary" or len(classes) != 2:
-            shown = [c.item() if hasattr(c, "item") else c for c in classes[:10]]
-            more = ", ..." if len(classes) > 10 else ""
-            prefix = (
-                f"Only binary classification is supported. The type of the target "
-                f"is {y_type}. "
-                if y_type != "binary"
-                else ""
-            )
-            raise ValueError(
-                f"{prefix}CNNBinaryClassifier supports binary targets only. Got "
-                f"{len(classes)} class{'es' if len(classes) != 1 else ''}: "
-                f"{str(shown)[:-1]}{more}]."
-            )
-        self.classes_ = classes
-        return y_encoded.astype(np.float32)
+    def _validate_input(self, X, y):
+        """X as validated images, or a 1-D array of image file paths, and y; sets
+        ``image_shape_`` and ``n_features_in_``."""
+        X, y, self.image_shape_ = validate_fit_input(self, X, y)
+        self.n_features_in_ = math.prod(self.image_shape_)
+        return X, y
 
     def _check_metrics(self):
         """The ``metrics`` as a list for ``keras.Model.compile``."""
@@ -862,6 +449,74 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
                     f"at index {i}: {metric!r}."
                 )
         return metrics
+
+    def _check_callbacks(self):
+        for i, callback in enumerate(self.callbacks or []):
+            if not isinstance(callback, keras.callbacks.Callback):
+                raise TypeError(
+                    "`callbacks` must be a list of keras.callbacks.Callback. Got "
+                    f"{type(callback).__name__} at index {i}: {callback!r}."
+                )
+
+    def _sample_weights(self, X, y, sample_weight):
+        """The float32 weight of each sample: ``sample_weight`` times the weight
+        ``class_weight`` gives its class."""
+        if isinstance(self.class_weight, dict):
+            unknown = [k for k in self.class_weight if k not in set(self.classes_)]
+            if unknown:
+                raise ValueError(
+                    f"class_weight names labels that are not classes of y: {unknown}. "
+                    f"The classes are {self.classes_.tolist()}."
+                )
+        weights = _check_sample_weight(sample_weight, X, dtype=np.float32)
+        if self.class_weight is not None:
+            weights = weights * compute_sample_weight(self.class_weight, y)
+        return weights.astype(np.float32)
+
+    def _split_validation(self, data, seed):
+        """``data`` (a tuple of arrays over the samples, or None) as the training
+        part and, with ``early_stopping``, the held-out validation part (else
+        None): a stratified split, seeded by ``seed``."""
+        if not self.early_stopping:
+            return data, None
+        n_samples, y_encoded = len(data[0]), data[1]
+        try:
+            train, val = train_test_split(
+                np.arange(n_samples),
+                test_size=self.validation_fraction,
+                stratify=y_encoded,
+                random_state=seed,
+            )
+        except ValueError as exc:
+            raise ValueError(
+                "early_stopping=True cannot hold out a stratified "
+                f"validation_fraction={self.validation_fraction} of the "
+                f"{n_samples} training samples: {exc}"
+            ) from exc
+        return (
+            tuple(None if a is None else a[train] for a in data),
+            tuple(None if a is None else a[val] for a in data),
+        )
+
+    def _build_model(self, image_shape, *, rescale, seed, metrics=()):
+        """The network :func:`build_cnn` makes of the parameters named in
+        ``_ARCHITECTURE_PARAMS``, compiled, with its optimizer's variables."""
+        params = self.get_params(deep=False)
+        model = build_cnn(
+            image_shape,
+            **{name: params[name] for name in _ARCHITECTURE_PARAMS},
+            rescale=rescale,
+            seed=seed,
+        )
+        model.compile(
+            optimizer=self._make_optimizer(),
+            loss="binary_crossentropy",
+            metrics=list(metrics),
+        )
+        # Creating the optimizer's variables now, not inside the first traced
+        # training step, spares TensorFlow a second trace of that step.
+        model.optimizer.build(model.trainable_variables)
+        return model
 
     def _make_optimizer(self):
         """A new optimizer, named the same at every fit.
@@ -892,172 +547,96 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
             )
         return optimizer
 
-    def _as_images(self, X, fitting):
-        """Validated X as a (n, height, width, channels) array, uint8 or float32."""
-        if fitting:
-            self.image_shape_ = _image_shape_of(X, self.image_shape)
-            self.n_features_in_ = math.prod(self.image_shape_)
-        elif X.ndim == 2:
-            if X.shape[1] != self.n_features_in_:
-                raise ValueError(
-                    f"X has {X.shape[1]} features, but {type(self).__name__} is "
-                    f"expecting {self.n_features_in_} features as input."
-                )
-        else:
-            got = _image_shape_of(X, None)
-            if got != self.image_shape_:
-                raise ValueError(
-                    f"X has images of shape {got}, but {type(self).__name__} is "
-                    f"expecting images of shape {self.image_shape_} "
-                    "(height, width, channels)."
-                )
-        return X.reshape((len(X), *self.image_shape_))
-
-    def _dataset(
-        self, X, y=None, weights=None, shuffle_seed=None, errors=None, infos=None
-    ):
-        """A batched tf.data pipeline over the rows of X, shuffled when seeded.
-
-        Batches are gathered from the arrays by index, so the data is not copied
-        into a shuffle buffer and uint8 pixels stay uint8 until the network. When
-        X holds file paths, each batch is decoded as it is needed, by ImageLoader's
-        code, several batches in parallel: memory does not grow with the number
-        of images. Decoding errors are appended to ``errors``.
-        Without y (prediction), the last batch is padded with zeros to
-        ``batch_size`` rows: the network then always runs on batches of one shape,
-        and the prediction of a sample does not depend on which other samples
-        share its batch.
-        """
-        arrays = tuple(a for a in (X, y, weights) if a is not None)
-        indices = tf.data.Dataset.range(len(X))
-        if shuffle_seed is not None:
-            indices = _shuffled_each_epoch(len(X), shuffle_seed)
-        tensors = tuple(
-            tf.constant(a.astype(str) if a.dtype == object else a) for a in arrays
-        )
-        decode = None
-        if X.dtype == object:
-            decode = self._path_decoder(errors)
-            height, width, _ = self.image_shape_
-            if infos is None:
-                infos = _file_infos(X, (height, width), scale_down=True)
-            infos = tf.constant(infos)
-        batch_size = self.batch_size
-
-        def batch(idx):
-            parts = [tf.gather(t, idx) for t in tensors]
-            if decode is not None:
-                parts[0] = decode(parts[0], tf.gather(infos, idx))
-            if y is None:
-                missing = batch_size - tf.shape(parts[0])[0]
-                return tf.pad(parts[0], [[0, missing], [0, 0], [0, 0], [0, 0]])
-            return tuple(parts)
-
-        batches = indices.batch(batch_size).map(
-            batch, num_parallel_calls=tf.data.AUTOTUNE if decode else None
-        )
-        return batches.prefetch(tf.data.AUTOTUNE)
-
-    def _path_decoder(self, errors):
-        """A TensorFlow function decoding a batch of paths to uint8 images, by
-        ImageLoader's decoder (errors naming a file are appended to ``errors``)."""
-        height, width, channels = self.image_shape_
-        params = ImageLoader(
-            image_size=(height, width), color_mode=_COLOR_MODES[channels]
-        )._check_params()
-        decode_one = _make_decoder(params, errors)
-        signature = tf.TensorSpec((height, width, channels), tf.uint8)
-
-        def decode(paths, infos):
-            return tf.map_fn(
-                lambda args: decode_one(args[0], *tf.unstack(args[1])),
-                (paths, infos),
-                fn_output_signature=signature,
+    def _train(self, model, all_X, train, validation, shuffle_seed, pixel_range):
+        """Train ``model`` on ``train`` (X, y, weights, file infos), checking
+        ``validation`` (the same, or None) for early stopping, and set the fitted
+        attributes; after a KeyboardInterrupt, those of the epochs that ended
+        (see ``fit``'s Notes). ``all_X`` is the X given to fit: the files an
+        error names."""
+        callbacks = list(self.callbacks or [])
+        stopper = None
+        if validation is not None:
+            stopper = keras.callbacks.EarlyStopping(
+                monitor="val_loss",
+                patience=self.n_iter_no_change,
+                restore_best_weights=True,
             )
+            callbacks.append(stopper)
+        epoch_logs = _EpochLogs()
+        try:
+            with silence_retracing_warnings(), _file_errors(all_X) as errors:
+                validation = self._dataset(validation, errors)
+                history = model.fit(
+                    self._dataset(train, errors, shuffle_seed),
+                    epochs=self.epochs,
+                    validation_data=validation,
+                    callbacks=[epoch_logs, *callbacks],
+                    shuffle=False,
+                    verbose=self.verbose,
+                )
+        except KeyboardInterrupt as interrupt:
+            _release_iterators(interrupt)  # freed before the program stops
+            n_epochs = len(getattr(epoch_logs, "epochs", ()))
+            if not n_epochs:
+                raise  # fit() leaves the estimator unfitted
+            message = (
+                f"fit was interrupted (KeyboardInterrupt) after {n_epochs} "
+                f"completed epoch{'s' * (n_epochs > 1)} of {self.epochs}: the "
+                "estimator is fitted and its model holds the weights so far"
+            )
+            if stopper is not None and stopper.best_weights is not None:
+                # What EarlyStopping.on_train_end, not reached, would have done.
+                model.set_weights(stopper.best_weights)
+                message += (
+                    ", those of the best epoch early stopping had checked "
+                    f"(epoch {stopper.best_epoch + 1})"
+                )
+            self._set_fitted(
+                model, epoch_logs.history(), n_epochs, stopper, pixel_range
+            )
+            # stacklevel: _train, _fit, fit, _fit_context's wrapper, the caller.
+            warnings.warn(message + ".", UserWarning, stacklevel=5)
+            raise
+        finally:
+            # However training ended: else the process keeps the traced step.
+            _release_gradient_registrations(model)
+        history_ = {k: [float(v) for v in vs] for k, vs in history.history.items()}
+        self._set_fitted(model, history_, len(history.epoch), stopper, pixel_range)
 
-        return decode
+    def _dataset(self, data, errors, shuffle_seed=None):
+        """make_dataset over ``data``: X, y, weights and file infos (each or None)."""
+        if data is None:
+            return None
+        *arrays, infos = data
+        return make_dataset(
+            *arrays,
+            image_shape=self.image_shape_,
+            batch_size=self.batch_size,
+            shuffle_seed=shuffle_seed,
+            errors=errors,
+            infos=infos,
+        )
+
+    def _set_fitted(self, model, history, n_epochs, stopper, pixel_range):
+        self.history_ = history
+        self.n_iter_ = n_epochs
+        self.best_epoch_ = n_epochs
+        if stopper is not None and stopper.best_weights is not None:
+            self.best_epoch_ = stopper.best_epoch + 1  # the weights restored
+        self.pixel_range_ = pixel_range
+        self.model_ = model  # last: fit() tells a fitted estimator by it
 
     # -------------------------------------------------------------- predict
     def _positive_proba(self, X):
         size_thread_pools()
         check_is_fitted(self)
-        paths = _as_paths(X)
-        if paths is not None:
-            X = paths
-        else:
-            self._check_one_image(X)
-            with _short_errors():
-                if getattr(X, "ndim", None) == 2 or hasattr(X, "columns"):
-                    X = validate_data(
-                        self, X, reset=False, allow_nd=True, dtype=_DTYPES
-                    )
-                else:
-                    X = check_array(
-                        X, allow_nd=True, dtype=_DTYPES, input_name="X", estimator=self
-                    )
-            X = self._as_images(X, fitting=False)
-        self._check_pixel_range(X)
+        X = validate_predict_input(self, X)
+        _check_pixel_range(X, getattr(self, "pixel_range_", None), type(self).__name__)
         verbose = 1 if self.verbose == 1 and len(X) > self.batch_size else 0
         with silence_retracing_warnings(), _file_errors(X) as errors:
-            proba = self.model_.predict(self._dataset(X, errors=errors), verbose=verbose)
+            dataset = self._dataset((X, None, None, None), errors)
+            proba = self.model_.predict(dataset, verbose=verbose)
         return proba[: len(X), 0].astype(np.float64)
-
-    def _check_one_image(self, X):
-        """Refuse one image given where a batch of images is expected."""
-        shape = tuple(getattr(self, "image_shape_", ()))
-        try:
-            got = tuple(np.shape(X))
-        except (TypeError, ValueError):  # ragged: left to the validation
-            return
-        if not shape or len(got) not in (2, 3):
-            return
-        if len(got) == 2:
-            one, as_batch = shape[:2], (*got[1:], 1)
-            if got[1] == self.n_features_in_:
-                return  # flattened pixels, as fitted
-        else:
-            one, as_batch = shape, (*got[1:], 1)
-        if as_batch != shape and got == one and (len(got) == 3 or shape[2] == 1):
-            raise ValueError(
-                f"X is one image of shape {got}, but {type(self).__name__} "
-                "predicts a batch of images, of shape "
-                f"(n_samples, {', '.join(map(str, shape))}): pass X[np.newaxis] "
-                f"(shape {(1, *got)})."
-            )
-
-    def _check_pixel_range(self, X):
-        """Refuse images in the other common pixel scale than the model's."""
-        fitted = getattr(self, "pixel_range_", None)
-        if fitted is None or not len(X):
-            return
-        if X.dtype == object:
-            if fitted == (0, 1):
-                raise ValueError(
-                    f"This {type(self).__name__} was trained on pixels in "
-                    f"{_describe_scale(fitted)}, but X holds image files, which are "
-                    "decoded to pixels in [0, 255]. Predict on the images scaled as "
-                    "for training (ImageLoader().transform(paths) / 255), or refit "
-                    "on the files."
-                )
-            return
-        high = float(X.max())
-        if fitted == (0, 255) and X.dtype != np.uint8 and 0 < high <= 1:
-            low = float(X.min())
-            if low >= 0:
-                raise ValueError(
-                    f"This {type(self).__name__} was trained on pixels in "
-                    f"{_describe_scale(fitted)}, but X holds {X.dtype} pixels in "
-                    f"[0, 1] (min {low:.3g}, max {high:.3g}). Pass the images as "
-                    "for training, e.g. (X * 255).round().astype('uint8'), or refit "
-                    "on [0, 1] floats."
-                )
-        if fitted == (0, 1) and high > 1.5:
-            raise ValueError(
-                f"This {type(self).__name__} was trained on pixels in "
-                f"{_describe_scale(fitted)}, but X holds {X.dtype} pixels up to "
-                f"{high:.4g}, as in [0, 255]. Pass the images as for training, "
-                "e.g. X / 255, or refit on these pixels."
-            )
 
     def predict_proba(self, X):
         """Probability of each class.

@@ -1,127 +1,31 @@
 """Safe persistence: skops for the scikit-learn parts, the ``.keras`` format for
-the networks; no pickle."""
+the networks; no pickle.
 
-import bz2
+Every decision about model files lives here: skcnn's own format (:func:`save`,
+:func:`load`, :func:`get_untrusted_types`), the bare Keras network
+(:func:`export_keras`), and which of skcnn's format and joblib a file of the
+command line is (:func:`read_model_file`, :func:`save_model_file`). What a file
+may make skcnn run (the trusted types, pickle recognition) is in ``_trust``.
+"""
+
 import contextlib
-import io
 import json
-import lzma
 import os
-import pickletools
 import tempfile
 import warnings
 import zipfile
-import zlib
+
+from ._trust import _TRUSTED_TYPES, _looks_like_pickle
+from ._versioning import VersionMismatchWarning, _check_versions, _versions
 
 _FORMAT = "skcnn-model"
 _FORMAT_VERSION = 1
 _MANIFEST = "manifest.json"
 _ESTIMATOR = "estimator.skops"
-# skcnn's own types, trusted when loading: classes and functions of this package.
-_OWN_TYPES = (
-    "skcnn._classifier.CNNBinaryClassifier",
-    "skcnn._image.ImageLoader",
-    "skcnn._baseline.OneThreadLogisticRegression",
-    "skcnn._baseline.flatten_images",
-)
-# scikit-learn's types that its compositions of a classifier (GridSearchCV,
-# CalibratedClassifierCV, TunedThresholdClassifierCV, stacking and voting
-# ensembles) put in a fitted model and that skops does not trust by default (it
-# trusts the public estimators), by module. Each is listed for a reason:
-# - classes, which skops rebuilds as ``cls.__new__`` plus their attributes (none
-#   defines ``__new__``, nor ``__setstate__`` other than BaseEstimator's), whose
-#   methods compute on arrays and call only the objects they hold, which are
-#   checked in turn: splitters, scorers, calibrators, metadata-routing records;
-#   and Bunch, a dict, which skops rebuilds as ``Bunch()`` and its items;
-# - metric functions, which compute a number from labels and scores: those
-#   behind the ``scoring`` names for classifiers, and ``fbeta_score``.
-# Anything else, from scikit-learn or not, is refused unless the user trusts it.
-_SKLEARN_TYPES = tuple(
-    f"sklearn.{module}.{name}"
-    for module, names in {
-        "model_selection._split": "GroupKFold GroupShuffleSplit KFold "
-        "LeaveOneGroupOut LeaveOneOut LeavePGroupsOut LeavePOut PredefinedSplit "
-        "RepeatedKFold RepeatedStratifiedKFold ShuffleSplit StratifiedGroupKFold "
-        "StratifiedKFold StratifiedShuffleSplit TimeSeriesSplit _CVIterableWrapper",
-        "metrics._scorer": "_Scorer _CurveScorer _PassthroughScorer "
-        "_MultimetricScorer negative_likelihood_ratio positive_likelihood_ratio",
-        "calibration": "_CalibratedClassifier _SigmoidCalibration _TemperatureScaling",
-        "utils._metadata_requests": "MetadataRequest MethodMetadataRequest",
-        "utils._bunch": "Bunch",
-        "metrics._classification": "accuracy_score balanced_accuracy_score "
-        "brier_score_loss cohen_kappa_score d2_brier_score d2_log_loss_score "
-        "f1_score fbeta_score jaccard_score log_loss matthews_corrcoef "
-        "precision_score recall_score",
-        "metrics._ranking": "average_precision_score roc_auc_score "
-        "top_k_accuracy_score",
-    }.items()
-    for name in names.split()
-)
-_TRUSTED_TYPES = (*_OWN_TYPES, *_SKLEARN_TYPES)
 _PLACEHOLDER = "skcnn:keras-model:"
 # The member export_keras adds to a .keras file: what the network's input and
 # output mean.
 _EXPORT_METADATA = "skcnn.json"
-
-
-class InconsistentVersionWarning(UserWarning):
-    """A model saved under other major.minor versions of skcnn, Keras,
-    TensorFlow or scikit-learn than those installed."""
-
-
-def _versions():
-    import keras
-    import sklearn
-    import tensorflow as tf
-
-    from . import __version__
-
-    return {
-        "skcnn": __version__,
-        "keras": keras.__version__,
-        "tensorflow": tf.__version__,
-        "scikit-learn": sklearn.__version__,
-    }
-
-
-def _major_minor(version):
-    return tuple(str(version).split(".")[:2])
-
-
-def _check_versions(saved, what):
-    """Warn, naming them, if ``saved`` versions differ from the installed ones in
-    their major or minor number."""
-    if not isinstance(saved, dict):
-        return
-    installed = _versions()
-    different = [
-        f"{name} {saved[name]} (installed: {installed[name]})"
-        for name in installed
-        if name in saved and _major_minor(saved[name]) != _major_minor(installed[name])
-    ]
-    if different:
-        warnings.warn(
-            f"{what} was saved with {', '.join(different)}. It may not load or "
-            "predict as it did; refit it or install the versions it was saved with.",
-            InconsistentVersionWarning,
-            stacklevel=3,
-        )
-
-
-class _VersionedPickleMixin:
-    """Records the versions of skcnn, Keras, TensorFlow and scikit-learn in the
-    pickled state (joblib.dump), and warns, naming them, when the object is
-    loaded under other major.minor versions."""
-
-    def __getstate__(self):
-        state = super().__getstate__()
-        return {**state, "_skcnn_versions": _versions()}
-
-    def __setstate__(self, state):
-        state = dict(state)
-        saved = state.pop("_skcnn_versions", None)
-        _check_versions(saved, f"This {type(self).__name__}")
-        super().__setstate__(state)
 
 
 def _write_atomically(path, write):
@@ -309,49 +213,6 @@ def save(estimator, path):
     _write_atomically(path, write)
 
 
-# How a file compressed by joblib.dump(..., compress=...) begins, and how to
-# read its beginning.
-_COMPRESSIONS = {
-    b"\x78": zlib.decompressobj,
-    b"\x1f\x8b": lambda: zlib.decompressobj(16 + zlib.MAX_WBITS),
-    b"BZh": bz2.BZ2Decompressor,
-    b"\xfd7zXZ\x00": lzma.LZMADecompressor,
-}
-
-
-def _is_pickle(head):
-    """Whether ``head``, the beginning of a file, begins a pickle (protocol 2 or
-    later, as joblib and pickle write): its first opcodes parse, up to 4."""
-    if len(head) < 2 or head[0] != 0x80 or not 2 <= head[1] <= 5:
-        return False
-    count = 0
-    try:
-        for opcode, _, _ in pickletools.genops(io.BytesIO(head)):
-            count += 1
-            if opcode.name == "STOP" or count == 4:
-                return True
-    except Exception:  # pickletools raises ValueError, or others on bad bytes
-        return False
-    return False
-
-
-def _looks_like_pickle(path):
-    """Whether the file is a pickle, plain or compressed as joblib does it."""
-    with open(path, "rb") as f:
-        head = f.read(4096)
-        if _is_pickle(head):
-            return True
-        magic = next((m for m in _COMPRESSIONS if head.startswith(m)), None)
-        if magic is None:
-            return False
-        # bz2 decodes whole blocks, of up to 900 kB.
-        head += f.read(1 << 20)
-    try:
-        return _is_pickle(_COMPRESSIONS[magic]().decompress(head, 4096))
-    except Exception:  # zlib.error, OSError, LZMAError: not compressed
-        return False
-
-
 def _open(path):
     """The archive and its manifest; clear errors for anything else."""
     path = os.fspath(path)
@@ -467,7 +328,7 @@ def load(path, *, trusted=None):
 
     Warns
     -----
-    InconsistentVersionWarning
+    VersionMismatchWarning
         If the file was saved under other major.minor versions of skcnn, Keras,
         TensorFlow or scikit-learn (they are named).
 
@@ -511,7 +372,7 @@ def load(path, *, trusted=None):
             with warnings.catch_warnings():
                 # The manifest's versions were checked above: skcnn's estimators
                 # would warn again, each, from the versions in their state.
-                warnings.simplefilter("ignore", InconsistentVersionWarning)
+                warnings.simplefilter("ignore", VersionMismatchWarning)
                 estimator = sio.loads(
                     payload, trusted=[*_TRUSTED_TYPES, *(trusted or [])]
                 )
@@ -561,6 +422,56 @@ def load(path, *, trusted=None):
                         f"{type(exc).__name__}: {exc}"
                     ) from exc
     return estimator
+
+
+def read_model_file(path):
+    """The estimator in a model file of the command line: a ``.skcnn`` file (or
+    any zip archive) read by :func:`load`, safely, else a joblib file.
+
+    An error of joblib (but ``OSError``), or of :func:`load` (but ``OSError``
+    and its ``ValueError``, which name the file), becomes a ``ValueError``
+    naming the file.
+    """
+    import joblib
+
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"No such model file: {path!r}")
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"The model {path!r} is a folder, not a model file.")
+    with open(path, "rb") as f:
+        is_zip = f.read(4) == b"PK\x03\x04"  # not is_zipfile: joblib files of
+        # Keras models hold zip archives inside
+    if path.endswith(".skcnn") or is_zip:
+        try:
+            return load(path)
+        except (OSError, ValueError):
+            raise
+        except Exception as exc:
+            raise _cannot_read(path, exc) from exc
+    try:
+        return joblib.load(path)
+    except OSError:
+        raise
+    except Exception as exc:
+        raise _cannot_read(path, exc) from exc
+
+
+def _cannot_read(path, exc):
+    return ValueError(
+        f"Cannot load the model file {path!r} (is it a file saved by "
+        f"`skcnn train`?): {type(exc).__name__}: {exc}"
+    )
+
+
+def save_model_file(model, path):
+    """Save ``model`` atomically: by :func:`save` if ``path`` ends with
+    ``.skcnn``, else with joblib."""
+    import joblib
+
+    if path.endswith(".skcnn"):
+        save(model, path)
+    else:
+        _write_atomically(path, lambda temp: joblib.dump(model, temp))
 
 
 def _pixel_range(cnn):

@@ -126,3 +126,18 @@ def test_no_pooling_and_average_pooling():
     )
     model = build_cnn((8, 8, 1), pooling="average")
     assert isinstance(model.get_layer("block1_pool"), keras.layers.AveragePooling2D)
+
+
+def test_every_network_parameter_of_build_cnn_is_an_estimator_parameter():
+    # fit passes the parameters named in _ARCHITECTURE_PARAMS on to build_cnn: a
+    # new parameter of the network is added there and to CNNBinaryClassifier.
+    import inspect
+
+    from skcnn._classifier import _ARCHITECTURE_PARAMS
+
+    of_build_cnn = set(inspect.signature(build_cnn).parameters)
+    set_by_fit = {"input_shape", "rescale", "seed"}
+    assert set(_ARCHITECTURE_PARAMS) == of_build_cnn - set_by_fit
+    defaults = CNNBinaryClassifier().get_params()
+    for name in _ARCHITECTURE_PARAMS:
+        assert defaults[name] == inspect.signature(build_cnn).parameters[name].default

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import skcnn._image
+import skcnn._decode
 from skcnn import ImageLoader, find_bad_images
 
 
@@ -91,7 +91,7 @@ def test_every_bad_file_is_named_in_one_error(files, n_jobs):
     kinds = dict(zip(BAD, map(type, error.errors), strict=True))
     assert kinds["missing.png"] is FileNotFoundError
     assert kinds["folder.png"] is IsADirectoryError
-    assert kinds["text.png"] is skcnn._image._BadImageError
+    assert kinds["text.png"] is skcnn._decode._BadImageError
     listed = find_bad_images(paths[:-1], n_jobs=n_jobs)
     assert listed == list(zip(error.filenames, error.reasons, strict=True))
 
@@ -120,17 +120,17 @@ def test_a_file_tensorflow_refuses_is_decoded_by_pillow_alone(files, monkeypatch
     loader = ImageLoader((24, 24))
     expected = loader.transform(paths)  # the BMP decoded by Pillow
     with_pillow = np.empty_like(expected)
-    ImageLoader._read_into(with_pillow, paths, loader._check_params(), 1, True)
+    skcnn._decode._read_into(with_pillow, paths, loader._check_params(), 1, True)
     assert not np.array_equal(with_pillow[[0, 2, 3]], expected[[0, 2, 3]])
 
-    real = skcnn._image._file_info
+    real = skcnn._decode._file_info
 
     def as_jpeg(path, *args):
         info = real(path, *args)
-        return (skcnn._image._JPEG, 1, 1, 3) if os.fspath(path) == bmp else info
+        return (skcnn._decode._JPEG, 1, 1, 3) if os.fspath(path) == bmp else info
 
-    monkeypatch.setattr(skcnn._image, "_file_info", as_jpeg)
-    infos = skcnn._image._file_infos(paths, (24, 24), True)
+    monkeypatch.setattr(skcnn._decode, "_file_info", as_jpeg)
+    infos = skcnn._decode._file_infos(paths, (24, 24), True)
     assert len(set(map(tuple, infos.tolist()))) == 1  # one TensorFlow group
     np.testing.assert_array_equal(loader.transform(paths), expected)
 
@@ -141,8 +141,8 @@ def test_truncated_jpeg_goes_to_pillow(files):
     # A JPEG corrupt in its middle still goes to TensorFlow (which refuses it:
     # test_every_bad_file_is_named_in_one_error covers that path).
     paths = [files["good0.jpg"], files["truncated.jpg"], files["corrupt.jpg"]]
-    infos = skcnn._image._file_infos(paths, (8, 8), True)
-    jpeg, pillow = skcnn._image._JPEG, skcnn._image._PILLOW
+    infos = skcnn._decode._file_infos(paths, (8, 8), True)
+    jpeg, pillow = skcnn._decode._JPEG, skcnn._decode._PILLOW
     assert infos[:, 0].tolist() == [jpeg, pillow, jpeg]
 
 

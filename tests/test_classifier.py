@@ -144,14 +144,14 @@ def test_uint8_is_scaled_inside_the_network(digits, fast_params):
         clf.predict_proba(X.astype(np.float32)), clf.predict_proba(X), rtol=1e-6
     )
     seen = []
-    original = skcnn._classifier.CNNBinaryClassifier._dataset
+    original = skcnn._classifier.make_dataset
 
-    def spy(self, X, *args, **kwargs):
+    def spy(X, *args, **kwargs):
         seen.append(X.dtype)
-        return original(self, X, *args, **kwargs)
+        return original(X, *args, **kwargs)
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(skcnn._classifier.CNNBinaryClassifier, "_dataset", spy)
+        mp.setattr(skcnn._classifier, "make_dataset", spy)
         CNNBinaryClassifier(**fast_params, random_state=0).fit(X, y).predict(X)
     assert seen == [np.uint8, np.uint8]
 
@@ -330,8 +330,11 @@ def test_0_255_refused_by_a_0_1_model(digits, fast_params, tmp_path):
 # ---------------------------------------------------- errors, short and exact
 def test_one_image_for_a_batch_is_named(uint8_cnn, digits):
     X, y = digits
-    with pytest.raises(ValueError, match=r"X is one image of shape \(8, 8, 1\).*"
-                       r"X\[np.newaxis\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"X is one image of shape \(8, 8, 1\).*"
+        r"X\[np.newaxis\]",
+    ):
         uint8_cnn.predict(X[0])
     gray = CNNBinaryClassifier(filters=(2,), epochs=1, random_state=0)
     gray.fit(X[..., 0], y)
@@ -359,8 +362,11 @@ def test_paths_in_a_dataframe_column(digits, tmp_path):
     np.testing.assert_array_equal(
         from_column.predict_proba(df[["path"]]), from_paths.predict_proba(paths)
     )
-    with pytest.raises(TypeError, match=r"2-D array of shape \(40, 2\) holding "
-                       "strings.*1-D array or a single column"):
+    with pytest.raises(
+        TypeError,
+        match=r"2-D array of shape \(40, 2\) holding "
+        "strings.*1-D array or a single column",
+    ):
         CNNBinaryClassifier(**params).fit(df[["path", "other"]], y[:40])
 
 
@@ -521,8 +527,12 @@ def test_fit_on_paths_names_every_missing_file(digits, tmp_path):
     for path in missing:
         (tmp_path / path).unlink()
     clf = CNNBinaryClassifier(
-        filters=(2,), epochs=1, image_shape=(8, 8, 1), early_stopping=True,
-        validation_fraction=0.25, random_state=0,
+        filters=(2,),
+        epochs=1,
+        image_shape=(8, 8, 1),
+        early_stopping=True,
+        validation_fraction=0.25,
+        random_state=0,
     )
     with pytest.raises(ValueError) as info:
         clf.fit(paths, y[:40])

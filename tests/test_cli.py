@@ -62,3 +62,11 @@ def test_console_script_help():
     )
     assert result.returncode == 0
     assert "--folds" in result.stdout and "--json" in result.stdout
+
+
+def test_colour_modes_are_the_decoders():
+    """The CLI writes the colour modes out (no NumPy at `--help`): the same names."""
+    from skcnn._decode import _COLOR_MODES
+    from skcnn.cli._options import _COLOR_MODES as cli_color_modes
+
+    assert cli_color_modes == tuple(_COLOR_MODES)

@@ -171,7 +171,7 @@ def test_predict_in_chunks(model_path, digits_dir, capsys, monkeypatch):
     argv = ["predict", str(model_path), str(digits_dir)]
     assert main(argv) == 0
     whole = capsys.readouterr().out
-    monkeypatch.setattr("skcnn.cli._CHUNK", 16)
+    monkeypatch.setattr("skcnn.cli._common._CHUNK", 16)
     assert main(argv) == 0
     captured = capsys.readouterr()
     assert captured.out == whole
@@ -436,9 +436,7 @@ def test_skip_bad_train_evaluate(bad_dir, tmp_path, capsys):
     y = np.repeat(["eight", "seven"], 4)
     # Fitted on the 8 good images only: the same model as fitted here on them.
     refit = clone(model).fit(good, y)
-    np.testing.assert_allclose(
-        model[-1].coef_, refit[-1].coef_, rtol=1e-12, atol=1e-12
-    )
+    np.testing.assert_allclose(model[-1].coef_, refit[-1].coef_, rtol=1e-12, atol=1e-12)
 
     argv = ["evaluate", str(out), str(bad_dir), "--skip-bad", "--json"]
     assert main(argv) == 0
@@ -489,7 +487,8 @@ def test_skip_bad_predict_keeps_a_row_per_file(bad_dir, model_path, capsys):
 
 
 def test_cnn_options_are_shared_by_train_and_compare():
-    from skcnn.cli import _CNN_OPTIONS, _build_parser
+    from skcnn.cli import _build_parser
+    from skcnn.cli._options import _CNN_OPTIONS
 
     parser = _build_parser()
     commands = parser._subparsers._group_actions[0].choices
@@ -510,7 +509,8 @@ def test_cnn_options_are_shared_by_train_and_compare():
     ],
 )
 def test_filters_syntax(values, filters):
-    from skcnn.cli import _build_parser, _cnn_params
+    from skcnn.cli import _build_parser
+    from skcnn.cli._options import _cnn_params
 
     argv = ["train", "d", "--out", "m", "--filters", *values]
     args = _build_parser().parse_args(argv)
@@ -588,7 +588,7 @@ def test_train_baseline(baseline_path, digits_dir, tmp_path, capsys):
 
 
 def test_infer_image_format(tmp_path):
-    from skcnn.cli import _infer_image_format
+    from skcnn.cli._common import _infer_image_format
 
     def write(name, mode, size):
         path = tmp_path / name

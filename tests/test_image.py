@@ -12,6 +12,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.utils._param_validation import InvalidParameterError
 
+import skcnn._decode
 from skcnn import ImageLoader, find_bad_images, load_image_folder, make_baseline
 from skcnn.datasets import load_digits_pair
 
@@ -495,7 +496,7 @@ def test_tensorflow_and_pillow_decoders_give_the_same_pixels(tmp_path, pixels, p
     paths = [os.fspath(p) for p in files.values()]
     out = loader.transform(paths)
     pillow = np.empty_like(out)
-    ImageLoader._read_into(pillow, paths, loader._check_params(), 2, True)
+    skcnn._decode._read_into(pillow, paths, loader._check_params(), 2, True)
     for name, ours, theirs in zip(files, out, pillow, strict=True):
         if name.startswith("jpeg"):
             difference = np.abs(ours.astype(int) - theirs)
@@ -510,8 +511,6 @@ def test_tensorflow_and_pillow_decoders_give_the_same_pixels(tmp_path, pixels, p
 def test_plain_jpeg_and_png_are_decoded_by_tensorflow(
     tmp_path, pixels, monkeypatch, size
 ):
-    import skcnn._image
-
     files = _decoder_files(tmp_path, pixels)
     loader = ImageLoader(size)
     expected = loader.transform(list(files.values()))
@@ -519,7 +518,7 @@ def test_plain_jpeg_and_png_are_decoded_by_tensorflow(
     def no_pillow(path, *args, **kwargs):
         raise AssertionError(f"Pillow asked to decode {path}")
 
-    monkeypatch.setattr(skcnn._image, "_decode", no_pillow)
+    monkeypatch.setattr(skcnn._decode, "_decode", no_pillow)
     for i, (name, path) in enumerate(files.items()):
         if name.startswith("pillow"):
             with pytest.raises(AssertionError, match="Pillow asked to decode"):

@@ -8,6 +8,7 @@ import importlib
 import inspect
 import json
 import os
+import pathlib
 import pickle
 import subprocess
 import sys
@@ -18,6 +19,8 @@ import joblib
 import keras
 import numpy as np
 import pytest
+import sklearn
+import tensorflow as tf
 from PIL import Image
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import StackingClassifier, VotingClassifier
@@ -28,25 +31,32 @@ from sklearn.preprocessing import FunctionTransformer
 
 import skcnn
 from skcnn import CNNBinaryClassifier, ImageLoader, make_baseline
-from skcnn._persist import _SKLEARN_TYPES, _cnns
-from skcnn.cli import _save_model
+from skcnn._persist import _cnns, save_model_file
+from skcnn._trust import _SKLEARN_TYPES
+
+DATA = pathlib.Path(__file__).parent / "data"
+
+
+def _digit_pngs(folder, X):
+    """Write the first 60 images of ``X`` as grayscale PNG files; their paths."""
+    paths = []
+    for i, image in enumerate(X[:60]):
+        path = folder / f"{i}.png"
+        Image.fromarray(image[..., 0]).save(path)
+        paths.append(str(path))
+    return np.array(paths)
 
 
 @pytest.fixture(scope="module")
 def path_pipeline(tmp_path_factory, digits):
     """An ImageLoader + CNN pipeline fitted on PNG files, and the paths."""
     X, y = digits
-    folder = tmp_path_factory.mktemp("pngs")
-    paths = []
-    for i, image in enumerate(X[:60]):
-        path = folder / f"{i}.png"
-        Image.fromarray(image[..., 0]).save(path)
-        paths.append(str(path))
+    paths = _digit_pngs(tmp_path_factory.mktemp("pngs"), X)
     model = make_pipeline(
         ImageLoader((8, 8), color_mode="grayscale"),
         CNNBinaryClassifier(filters=(4,), epochs=2, verbose=0, random_state=0),
     )
-    return model.fit(paths, y[:60]), np.array(paths)
+    return model.fit(paths, y[:60]), paths
 
 
 def _rewrite(path, member, data):
@@ -97,6 +107,39 @@ print("ok")
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().endswith("ok")
+
+
+@pytest.mark.parametrize("suffix", ["skcnn", "pkl"])  # pkl: joblib.dump
+@pytest.mark.parametrize("name", ["pipeline", "baseline"])
+def test_models_saved_before_the_restructure_load_and_predict_bit_identically(
+    tmp_path, digits, name, suffix
+):
+    # tests/data/make_saved_models.py wrote the files with the code before
+    # issue 11: an ImageLoader + CNN pipeline fitted on 60 PNG files of digits,
+    # and make_baseline() fitted on the digits' arrays.
+    X, _ = digits
+    with zipfile.ZipFile(DATA / f"{name}.skcnn") as archive:
+        saved = json.loads(archive.read("manifest.json"))["versions"]
+    installed = {
+        "keras": keras.__version__,
+        "tensorflow": tf.__version__,
+        "scikit-learn": sklearn.__version__,
+    }
+    different = {
+        library: (saved[library], version)
+        for library, version in installed.items()
+        if saved[library].split(".")[:2] != version.split(".")[:2]
+    }
+    if different:
+        pytest.skip(f"saved under other versions (saved, installed): {different}")
+    path = DATA / f"{name}.{suffix}"
+    with warnings.catch_warnings():
+        # skcnn's own version may have moved on since the files were written.
+        warnings.simplefilter("ignore", skcnn.VersionMismatchWarning)
+        model = skcnn.load(path) if suffix == "skcnn" else joblib.load(path)
+    data = _digit_pngs(tmp_path, X) if name == "pipeline" else X
+    expected = np.load(DATA / f"{name}_proba.npy")
+    np.testing.assert_array_equal(model.predict_proba(data), expected)
 
 
 def test_unfitted_estimator_round_trip(tmp_path):
@@ -219,7 +262,7 @@ def test_version_mismatch_warns_naming_them(tmp_path, fitted_cnn):
     manifest["versions"]["keras"] = "2.15.0"
     manifest["versions"]["scikit-learn"] = "1.2.2"
     _rewrite(path, "manifest.json", json.dumps(manifest).encode())
-    with pytest.warns(skcnn.InconsistentVersionWarning) as record:
+    with pytest.warns(skcnn.VersionMismatchWarning) as record:
         skcnn.load(path)
     message = str(record[0].message)
     assert f"keras 2.15.0 (installed: {keras.__version__})" in message
@@ -246,7 +289,7 @@ def test_joblib_records_versions_and_warns(tmp_path, fitted_cnn, digits):
 
     state["_skcnn_versions"] = {**state["_skcnn_versions"], "tensorflow": "2.15.1"}
     clone = CNNBinaryClassifier.__new__(CNNBinaryClassifier)
-    with pytest.warns(skcnn.InconsistentVersionWarning, match="tensorflow 2.15.1"):
+    with pytest.warns(skcnn.VersionMismatchWarning, match="tensorflow 2.15.1"):
         clone.__setstate__(state)
     for estimator in [ImageLoader(), make_baseline().fit(X, digits[1])[-1]]:
         assert "_skcnn_versions" in estimator.__getstate__()
@@ -549,14 +592,14 @@ def test_interrupted_train_out_leaves_the_previous_file(
     # What `skcnn train --out FILE` calls to write the model.
     pipeline, _ = path_pipeline
     path = tmp_path / name
-    _save_model(pipeline, str(path))
+    save_model_file(pipeline, str(path))
     before = path.read_bytes()
     if name.endswith(".joblib"):  # joblib.dump(value, filename)
         monkeypatch.setattr(joblib, "dump", _fail_after_partial_write(error, 1))
     else:
         monkeypatch.setattr(keras.Model, "save", _fail_after_partial_write(error, 1))
     with pytest.raises(error):
-        _save_model(pipeline, str(path))
+        save_model_file(pipeline, str(path))
     monkeypatch.undo()
     assert path.read_bytes() == before
     assert sorted(os.listdir(tmp_path)) == [name]  # no temporary left

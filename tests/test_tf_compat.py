@@ -1,12 +1,28 @@
-"""skcnn/utils/_tf_compat.py: what it expects of TensorFlow still holds, and it
-changes nothing outside skcnn's own calls."""
+"""skcnn/utils/_tf_compat.py: what it expects of TensorFlow and Keras still holds
+(each test of that kind FAILS when the installed version no longer has what a
+workaround expects: the workaround would then silently do nothing), and it changes
+nothing outside skcnn's own calls."""
 
 import logging
 import subprocess
 import sys
 import textwrap
 
-from skcnn.utils._tf_compat import RETRACING_MESSAGE, silence_retracing_warnings
+import keras
+import numpy as np
+import pytest
+
+import skcnn._classifier
+from skcnn import CNNBinaryClassifier
+from skcnn.utils._tf_compat import (
+    RETRACING_MESSAGE,
+    RandomShear,
+    release_gradient_registrations,
+    silence_retracing_warnings,
+    traced_graph,
+)
+
+from .conftest import FAST
 
 
 def test_tensorflow_still_warns_as_the_filter_expects():
@@ -16,7 +32,7 @@ def test_tensorflow_still_warns_as_the_filter_expects():
     In a new process: TensorFlow warns at most twice per traced Python function
     and process, and the suite's other tests may have used those up."""
     script = textwrap.dedent(
-        """
+        f"""
         import logging
         import keras
         import numpy as np
@@ -29,9 +45,8 @@ def test_tensorflow_still_warns_as_the_filter_expects():
         for _ in range(8):
             model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
             model.predict(x, verbose=0)
-        print(sum(%r in r.getMessage() for r in records))
+        print(sum({RETRACING_MESSAGE!r} in r.getMessage() for r in records))
         """
-        % RETRACING_MESSAGE
     )
     result = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=300
@@ -54,3 +69,84 @@ def test_only_inside_skcnn_calls(caplog):
         # The same message outside an skcnn call still reaches the user.
         logger.warning(message)
     assert [r.getMessage() for r in caplog.records] == ["another warning", message]
+
+
+# ------------------------------------------------- gradient registrations
+def test_tensorflow_still_registers_what_fit_releases(digits, monkeypatch):
+    """Fails when TensorFlow no longer keeps a "CustomGradient-<n>" entry, holding
+    the traced training step, in its gradient registry (a dict) for each fit, or
+    when our release no longer finds their graphs: release_gradient_registrations
+    then does nothing and should be updated, or removed (if TensorFlow stopped
+    keeping them)."""
+    from tensorflow.python.framework import ops
+
+    registry = ops._gradient_registry._registry
+    assert isinstance(registry, dict)
+    seen = []
+
+    def spy(model):
+        names = [n for n in registry if n.startswith("CustomGradient-")]
+        graphs = {n: traced_graph(registry[n].get("type")) for n in names}
+        released = release_gradient_registrations(model)
+        seen.append((graphs, released))
+        return released
+
+    monkeypatch.setattr(skcnn._classifier, "_release_gradient_registrations", spy)
+    X, y = digits
+    CNNBinaryClassifier(**FAST, random_state=0).fit(X, y)
+    ((graphs, released),) = seen
+    assert len(released) > 0
+    assert all(graphs[name] is not None for name in released)
+    assert not set(released) & set(registry)
+
+
+def test_release_touches_no_other_model_and_never_raises():
+    assert release_gradient_registrations(object()) == []
+    assert traced_graph(None) is None
+    assert traced_graph(lambda: 0) is None
+
+
+# ----------------------------------------------------------- RandomShear
+def test_keras_random_shear_still_writes_a_config_it_refuses():
+    """Fails when Keras' RandomShear loads its own configuration back: then
+    skcnn's RandomShear subclass can go (while "skcnn>RandomShear", the name the
+    models saved with it record, stays loadable)."""
+    config = keras.layers.RandomShear(0.2, 0.2).get_config()
+    with pytest.raises((TypeError, ValueError), match="factor"):
+        keras.layers.RandomShear.from_config(config)
+
+
+def test_random_shear_loads_its_config_back():
+    layer = RandomShear(0.2, 0.1, seed=3, name="augment_shear")
+    copy = RandomShear.from_config(layer.get_config())
+    assert copy.get_config() == layer.get_config()
+    assert (copy.x_factor, copy.y_factor) == ((-0.2, 0.2), (-0.1, 0.1))
+    assert keras.saving.get_registered_name(RandomShear) == "skcnn>RandomShear"
+    assert isinstance(copy, keras.layers.RandomShear)
+
+
+def test_a_shear_layer_saved_before_the_move_loads():
+    # The layer's configuration as a model saved when the class lived in
+    # skcnn._architecture records it.
+    config = {
+        "module": "skcnn._architecture",
+        "class_name": "RandomShear",
+        "config": {
+            "name": "augment_shear",
+            "trainable": True,
+            "dtype": "float32",
+            "data_format": "channels_last",
+            "x_factor": [-0.2, 0.2],
+            "y_factor": [-0.2, 0.2],
+            "fill_mode": "reflect",
+            "interpolation": "bilinear",
+            "seed": 209652398,
+            "fill_value": 0.0,
+        },
+        "registered_name": "skcnn>RandomShear",
+    }
+    layer = keras.saving.deserialize_keras_object(config)
+    assert isinstance(layer, RandomShear)
+    assert (layer.x_factor, layer.y_factor) == ((-0.2, 0.2), (-0.2, 0.2))
+    image = np.arange(64, dtype="float32").reshape(1, 8, 8, 1)
+    np.testing.assert_array_equal(layer(image, training=False), image)

@@ -1,4 +1,22 @@
-"""Where skcnn depends on how TensorFlow behaves rather than on its documented API.
+"""Every place where skcnn depends on TensorFlow's or Keras' internals, or on how they
+behave rather than on their documented API.
+
+Each workaround below says what problem it solves, which versions it was written
+for, and when it can go. None of them ever makes a user's fit fail, and
+tests/test_tf_compat.py FAILS when the installed TensorFlow or Keras no longer has
+what a workaround expects (a workaround that silently stops working is worse than
+none). They were written for TensorFlow 2.21 and Keras 3.15 (some earlier, as
+said). This module imports neither at import time: ``import skcnn._image`` (the
+command line's light commands) must not start TensorFlow.
+
+``release_iterators``: a tf.data iterator stopped by an error (or a Ctrl-C) stays
+alive in the frames of the exception's traceback, locals of TensorFlow's and Keras'
+frames. Kept alive there, it can outlive the program: its threads, calling Python
+(the Pillow decoder in a ``numpy_function``), cannot take the GIL during interpreter
+shutdown, and deleting it then waits for them forever (a hang at exit, seen with
+TensorFlow 2.20-2.21). Clearing the finished frames frees it at once. Uses only
+``traceback.clear_frames``; can go when TensorFlow's iterator no longer waits at
+shutdown.
 
 ``silence_retracing_warnings``: TensorFlow warns "N out of the last M calls to
 <function ...> triggered tf.function retracing" when a ``tf.function`` whose Python
@@ -17,11 +35,40 @@ the same message from any other code, passes. Written against TensorFlow 2.20-2.
 whose message starts "... triggered tf.function retracing"; tests/test_tf_compat.py
 fails if TensorFlow stops emitting that text (then this filter would silently do
 nothing and should be updated or removed).
+
+``release_gradient_registrations`` (with ``traced_graph``): Keras sums the gradients
+over replicas (``all_reduce``, even with one replica) inside a
+``tf.custom_gradient``. Traced in a graph, each such call registers a
+``"CustomGradient-<n>"`` gradient function in TensorFlow's process-wide gradient
+registry (``tensorflow.python.framework.ops._gradient_registry._registry``, a dict),
+which is never emptied, and that function's closure holds the tensors, hence the
+whole traced graph, of the training step, for the life of the process (see
+benchmarks/bench_memory.py for the size). The registered function would only be
+looked up by ``tf.gradients`` over the traced step, which nothing does once it is
+traced (a second-order gradient through the optimizer update). After each fit,
+the entries whose graph (found through the closure cells of
+``ops/custom_gradient.py``'s ``_graph_mode_decorator``: ``tape_grad_fn``, then
+``result``) uses one of the model's variables are removed. Written for TensorFlow
+2.21 with Keras 3.15; can go when TensorFlow stops registering these functions
+globally, or empties its registry itself (tests/test_tf_compat.py then finds no
+entry to release, and fails).
+
+``RandomShear``: Keras' ``RandomShear`` writes a shear factor ``f`` into the
+layer's configuration as ``[-f, f]``, which its own constructor then refuses
+("The `factor` argument should be a number ... Received: input_number=-0.2"), so a
+saved or pickled model holding it cannot be loaded. This subclass, registered
+with Keras as ``"skcnn>RandomShear"`` (the name saved models record: keep it),
+reads ``[-f, f]`` back as ``f``; it changes nothing else. Written for Keras
+3.15; can go when Keras' own configuration loads back (tests/test_tf_compat.py
+then fails), but the registered name must stay loadable for the models saved
+with it. The class is made on first use (``from skcnn.utils._tf_compat import
+RandomShear``), as it needs Keras.
 """
 
 import contextlib
 import logging
 import threading
+import traceback
 
 RETRACING_MESSAGE = "triggered tf.function retracing"
 
@@ -61,3 +108,120 @@ def silence_retracing_warnings():
         yield
     finally:
         _state.depth -= 1
+
+
+def release_iterators(exc):
+    """Clear the finished frames of ``exc``'s traceback, so that a tf.data iterator
+    stopped by the error is freed now (see the module's docstring). Never raises."""
+    try:
+        traceback.clear_frames(exc.__traceback__)
+    except Exception:  # a frame still running: nothing more to free
+        pass
+
+
+def release_gradient_registrations(model):
+    """Unregister the gradient functions TensorFlow registered, globally and for
+    good, while tracing ``model``'s training step (see the module's docstring).
+
+    Only the entries whose graph uses one of ``model``'s variables are removed:
+    another model, being fitted in another thread, keeps its own.
+
+    Returns
+    -------
+    released : list of str
+        The names of the registry entries removed (empty if this TensorFlow has no
+        registry we know of). Never raises.
+    """
+    released = []
+    try:  # memory hygiene, never a reason for a fit to fail
+        from tensorflow.python.framework import ops
+
+        registry = getattr(getattr(ops, "_gradient_registry", None), "_registry", None)
+        if not isinstance(registry, dict):
+            return released  # another TensorFlow: nothing we know how to release
+        # A traced graph captures the resource handles of the variables it uses.
+        variables = [*model.variables, *getattr(model.optimizer, "variables", ())]
+        ours = {id(v.value.handle) for v in variables}
+        for name in [n for n in list(registry) if n.startswith("CustomGradient-")]:
+            entry = registry.get(name)
+            grad_fn = entry.get("type") if isinstance(entry, dict) else None
+            captured = getattr(traced_graph(grad_fn), "external_captures", ())
+            if any(id(tensor) in ours for tensor in captured):
+                registry.pop(name, None)
+                released.append(name)
+    except Exception:  # a TensorFlow or Keras whose internals differ
+        pass
+    return released
+
+
+def traced_graph(grad_fn):
+    """The graph of the tensors a registered custom gradient function holds, or
+    None if it is not one of tf.custom_gradient's (see TensorFlow's
+    ops/custom_gradient.py, _graph_mode_decorator)."""
+    import tensorflow as tf
+
+    def free_variables(fn):
+        code, closure = getattr(fn, "__code__", None), getattr(fn, "__closure__", None)
+        if code is None or closure is None:
+            return {}
+        try:
+            return {
+                k: c.cell_contents
+                for k, c in zip(code.co_freevars, closure, strict=True)
+            }
+        except ValueError:  # an empty cell
+            return {}
+
+    tape_grad_fn = free_variables(grad_fn).get("tape_grad_fn")
+    result = free_variables(tape_grad_fn).get("result")
+    for tensor in tf.nest.flatten(result):
+        graph = getattr(tensor, "graph", None)
+        if graph is not None:
+            return graph
+    return None
+
+
+_random_shear_lock = threading.Lock()
+
+
+def _random_shear_class():
+    """Make and register (once) the RandomShear subclass (see the module's
+    docstring)."""
+    with _random_shear_lock:
+        cls = globals().get("RandomShear")
+        if cls is not None:
+            return cls
+        import keras
+
+        def symmetric(factor):
+            if (
+                isinstance(factor, (list, tuple))
+                and len(factor) == 2
+                and factor[0] == -factor[1]
+            ):
+                return abs(factor[1])
+            return factor
+
+        @keras.saving.register_keras_serializable(package="skcnn")
+        class RandomShear(keras.layers.RandomShear):
+            """Keras' RandomShear, with a configuration that loads back.
+
+            Keras 3 writes a shear factor ``f`` into the layer's configuration as
+            ``[-f, f]``, which its own constructor then refuses, so a saved or
+            pickled model holding it cannot be loaded. This subclass reads
+            ``[-f, f]`` back as ``f``; it changes nothing else.
+            """
+
+            __qualname__ = "RandomShear"
+
+            def __init__(self, x_factor=0.0, y_factor=0.0, **kwargs):
+                super().__init__(symmetric(x_factor), symmetric(y_factor), **kwargs)
+
+        globals()["RandomShear"] = RandomShear
+        return RandomShear
+
+
+def __getattr__(name):
+    if name == "RandomShear":
+        return _random_shear_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,197 @@
+"""`skcnn compare`: the CNN against the logistic-regression baseline, on the same
+folds (or fitted on one folder and scored on another)."""
+
+import json
+
+from ._common import (
+    _counts,
+    _image_format,
+    _labelled_folder,
+    _naming_bad_files,
+    _plural,
+    _progress,
+    _skip_bad,
+    _without,
+)
+from ._options import (
+    _add_folder_arguments,
+    _add_json,
+    _add_model_arguments,
+    _add_quiet,
+    _add_random_state,
+    _cnn_params,
+    _positive_int,
+)
+
+
+def add_parser(subparsers):
+    parser = subparsers.add_parser(
+        "compare",
+        help="cross-validate the CNN against the logistic-regression baseline",
+        description=(
+            "Cross-validate CNNBinaryClassifier and the logistic-regression baseline "
+            "(make_baseline) on the same stratified folds and print accuracy, ROC "
+            "AUC, fit and predict times and trainable parameters. DIR is a folder "
+            "with one subfolder per class; its images are decoded once. With "
+            "--test TESTDIR, both models are fitted on all of DIR and scored on "
+            "TESTDIR instead of cross-validated. With no DIR it runs on "
+            "scikit-learn's bundled digits, 7 versus 8."
+        ),
+    )
+    parser.add_argument(
+        "data",
+        metavar="DIR",
+        nargs="?",
+        default=None,
+        help="folder with one subfolder per class (default: the bundled digits)",
+    )
+    parser.add_argument(
+        "--test",
+        metavar="TESTDIR",
+        default=None,
+        help="fit on all of DIR and score on this folder (same class folders) "
+        "instead of cross-validating",
+    )
+    _add_folder_arguments(parser)
+    parser.add_argument(
+        "--folds",
+        type=_positive_int,
+        default=None,
+        help="stratified folds (default 5)",
+    )
+    _add_model_arguments(parser, epochs=20)
+    _add_random_state(parser, help="seed of the folds and of both models (default 0)")
+    _add_json(parser)
+    _add_quiet(parser)
+    parser.set_defaults(handler=run)
+    return parser
+
+
+def run(args):
+    import numpy as np
+
+    from .._baseline import make_baseline
+    from .._classifier import CNNBinaryClassifier
+    from .._compare import compare_estimators, format_comparison
+
+    if args.folds is not None and args.folds < 2:
+        raise ValueError(f"--folds must be at least 2, got {args.folds}")
+    if args.folds is not None and args.test is not None:
+        raise ValueError(
+            "--folds and --test exclude each other: with --test TESTDIR the models "
+            "are fitted on all of DIR and scored on TESTDIR, not cross-validated."
+        )
+    folds = args.folds or 5
+    params = _cnn_params(args)
+    skipped = []
+    n_test = None
+    if args.data is None:
+        from ..datasets import load_digits_pair
+
+        given = [
+            option
+            for option, value in [
+                ("--image-size", args.image_size),
+                ("--color-mode", args.color_mode),
+                ("--class-names", args.class_names),
+                ("--test", args.test),
+                ("--skip-bad", args.skip_bad),
+            ]
+            if value
+        ]
+        if given:
+            raise ValueError(
+                f"{', '.join(given)} apply to the images of DIR; the bundled digits "
+                "are 8x8 grayscale. Give DIR or leave them out."
+            )
+        data = load_digits_pair()
+        X, y = data.images, data.target
+        dataset = "digits 7 vs 8 (scikit-learn's bundled digits)"
+    else:
+        from .._image import ImageLoader, _class_folders, load_image_folder
+
+        data = _labelled_folder(args.data, args.class_names)
+        names = list(data.target_names)
+        bad = _skip_bad(args, data.filenames)
+        files, y = _without(bad, data.filenames, data.target)
+        skipped += bad
+        image_size, color_mode, how = _image_format(args, files)
+        loader = ImageLoader(image_size=image_size, color_mode=color_mode)
+        _progress(
+            args,
+            f"Decoding {_plural(len(y), 'image')} of {args.data!r} at "
+            f"{image_size[0]}x{image_size[1]} {color_mode}{how}",
+        )
+        # Decoded once here rather than in every fold.
+        with _naming_bad_files(files):
+            X = loader.transform(files)
+        counts = _counts(y, names)
+        if bad:
+            counts += f", {_plural(len(bad), 'unreadable file')} skipped"
+        dataset = f"images of {args.data!r} ({counts})"
+        if args.test is not None:
+            found = _class_folders(args.test)
+            if not set(names) <= set(found):
+                raise ValueError(
+                    f"--test {args.test!r} must hold the class folders of DIR, "
+                    f"{sorted(names)}, but it holds {found}."
+                )
+            test = load_image_folder(args.test, class_names=names)
+            bad = _skip_bad(args, test.filenames)
+            test_files, y_test = _without(bad, test.filenames, test.target)
+            skipped += bad
+            with _naming_bad_files(test_files):
+                X_test = loader.transform(test_files)
+            n_test = len(y_test)
+            test_counts = _counts(y_test, names)
+            if bad:
+                test_counts += f", {_plural(len(bad), 'unreadable file')} skipped"
+            dataset += f", scored on {args.test!r} ({test_counts})"
+    estimators = {
+        "cnn": CNNBinaryClassifier(**params, verbose=0),
+        "baseline": make_baseline(
+            class_weight=args.class_weight, random_state=args.random_state
+        ),
+    }
+    if n_test is None:
+        cv = folds
+        how = f"{_plural(folds, 'stratified fold')}"
+    else:
+        # One split: all of DIR to fit, all of TESTDIR to score.
+        cv = [(np.arange(len(y)), np.arange(len(y), len(y) + n_test))]
+        X, y = np.concatenate([X, X_test]), np.concatenate([y, y_test])
+        how = "fitted on DIR, scored on TESTDIR"
+    n_images = (
+        _plural(len(y), "image")
+        if n_test is None
+        else f"{len(y) - n_test} training and {_plural(n_test, 'test image')}"
+    )
+    _progress(args, f"Comparing on {dataset}: {n_images} of shape {X.shape[1:]}, {how}")
+    results = compare_estimators(
+        estimators,
+        X,
+        y,
+        cv=cv,
+        random_state=args.random_state,
+        verbose=0 if args.quiet else 1,
+    )
+    if args.json:
+        summary = {
+            "dataset": dataset,
+            "n_samples": int(len(y)) - (n_test or 0),
+            "image_shape": list(X.shape[1:]),
+            "folds": None if n_test is not None else folds,
+            "epochs": params["epochs"],
+            "random_state": args.random_state,
+            "models": results,
+        }
+        if n_test is not None:
+            summary["test"] = {"data": args.test, "n_samples": n_test}
+        if args.skip_bad:
+            summary["skipped"] = [
+                {"path": path, "reason": why} for path, why in skipped
+            ]
+        print(json.dumps(summary, indent=2))
+    else:
+        print(format_comparison(results))
+    return 0

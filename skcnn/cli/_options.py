@@ -1,0 +1,275 @@
+"""The options that several commands share, their argument types, and the
+CNNBinaryClassifier parameters they give."""
+
+import argparse
+
+# The augmentation of the COVID X-ray tutorial, passed by `--augment`.
+_AUGMENT_RECIPE = {"shear": 0.2, "zoom": 0.2, "flip": "horizontal"}
+# skcnn._decode._COLOR_MODES's names, written out so that `skcnn --help` imports
+# neither NumPy nor Pillow (tests/test_cli.py checks they are the same).
+_COLOR_MODES = ("grayscale", "rgb", "rgba")
+# Largest height and width inferred from a folder's images.
+_MAX_SIDE = 128
+
+
+# ----------------------------------------------------------- argument types
+def _named(name):
+    """Name an argparse type function as argparse's errors quote it: "invalid
+    positive integer value: 'x'"."""
+
+    def decorate(function):
+        function.__name__ = name
+        return function
+
+    return decorate
+
+
+@_named("positive integer")
+def _positive_int(text):
+    value = int(text)
+    if value < 1:
+        raise ValueError(text)
+    return value
+
+
+@_named("positive number")
+def _positive_float(text):
+    value = float(text)
+    if not value > 0:
+        raise ValueError(text)
+    return value
+
+
+@_named("rate in [0, 1)")
+def _dropout_rate(text):
+    value = float(text)
+    if not 0 <= value < 1:
+        raise ValueError(text)
+    return value
+
+
+@_named("fraction in (0, 1)")
+def _open_fraction(text):
+    value = float(text)
+    if not 0 < value < 1:
+        raise ValueError(text)
+    return value
+
+
+@_named("filters block")
+def _filters_block(text):
+    """One convolution block of --filters: ``64`` (an int), or the widths of its
+    convolutions, ``32,32`` or ``(32,32)`` or ``(64,)`` (a tuple)."""
+    inner = text.strip()
+    if inner[:1] in "([" and inner[-1:] in ")]":
+        inner = inner[1:-1]
+    widths = tuple(int(part) for part in inner.split(",") if part.strip())
+    if not widths or min(widths) < 1:
+        raise ValueError(text)
+    return widths if "," in text else widths[0]
+
+
+# --------------------------------------------------------------- arguments
+# Options that configure the CNN only (argparse `dest` -> option), all with
+# default=SUPPRESS: left out, they keep CNNBinaryClassifier's defaults.
+_CNN_OPTIONS = {
+    "filters": "--filters",
+    "kernel_size": "--kernel-size",
+    "padding": "--padding",
+    "block_dropout": "--block-dropout",
+    "dense_units": "--dense-units",
+    "dropout": "--dropout",
+    "augment": "--augment",
+    "learning_rate": "--learning-rate",
+    "epochs": "--epochs",
+    "batch_size": "--batch-size",
+    "validation_fraction": "--validation-fraction",
+    "n_iter_no_change": "--n-iter-no-change",
+}
+
+
+def _add_quiet(parser):
+    parser.add_argument(
+        "--quiet", action="store_true", help="print no progress on stderr"
+    )
+
+
+def _add_skip_bad(parser):
+    parser.add_argument(
+        "--skip-bad",
+        action="store_true",
+        help="check every image first, list the unreadable ones on stderr (each "
+        "with its reason) and leave them out; without it an unreadable image is "
+        "an error naming every unreadable file",
+    )
+
+
+def _add_model_file(parser, help="model file from skcnn train"):
+    parser.add_argument("model", metavar="MODEL", help=help)
+
+
+def _add_class_folder(parser):
+    parser.add_argument(
+        "data", metavar="DIR", help="folder with one subfolder per class"
+    )
+
+
+def _add_folder_arguments(parser, folder="DIR"):
+    """Options saying how the images of a training folder are read."""
+    parser.add_argument(
+        "--image-size",
+        type=_positive_int,
+        nargs=2,
+        default=None,
+        metavar=("HEIGHT", "WIDTH"),
+        help=f"size the images are resized to (default: inferred from {folder}: "
+        f"the median height and width of its images, each at most {_MAX_SIDE})",
+    )
+    parser.add_argument(
+        "--color-mode",
+        choices=_COLOR_MODES,
+        default=None,
+        help=f"channels of the images (default: inferred from {folder}: grayscale "
+        "if every image is single-channel, else rgb)",
+    )
+    parser.add_argument(
+        "--class-names",
+        nargs=2,
+        default=None,
+        metavar=("A", "B"),
+        help=f"the two class folders of {folder} to use (needed when it holds more)",
+    )
+    _add_skip_bad(parser)
+
+
+def _add_model_arguments(parser, *, epochs):
+    """The options of the CNN (and class weights), shared by train and compare."""
+    group = parser.add_argument_group(
+        "CNN options (defaults are CNNBinaryClassifier's)"
+    )
+    sup = argparse.SUPPRESS
+    group.add_argument(
+        "--filters",
+        type=_filters_block,
+        nargs="+",
+        default=sup,
+        metavar="BLOCK",
+        help="filters of each convolution block (default 32 64); a block of "
+        "several convolutions lists their filters with commas: 32,32 64 or "
+        "(32,32) (64,)",
+    )
+    group.add_argument(
+        "--kernel-size",
+        type=_positive_int,
+        default=sup,
+        metavar="N",
+        help="height and width of the convolution windows (default 3)",
+    )
+    group.add_argument(
+        "--padding",
+        choices=["same", "valid"],
+        default=sup,
+        help="padding of convolutions and pooling (default same)",
+    )
+    group.add_argument(
+        "--block-dropout",
+        type=_dropout_rate,
+        default=sup,
+        metavar="RATE",
+        help="dropout rate closing each block (default 0)",
+    )
+    group.add_argument(
+        "--dense-units",
+        type=_positive_int,
+        nargs="+",
+        default=sup,
+        metavar="N",
+        help="units of the hidden dense layers of the head (default none)",
+    )
+    group.add_argument(
+        "--dropout",
+        type=_dropout_rate,
+        default=sup,
+        metavar="RATE",
+        help="dropout rate before the output layer (default 0.5)",
+    )
+    group.add_argument(
+        "--augment",
+        action="store_true",
+        default=sup,
+        help="augment the training images (shear 0.2, zoom 0.2, horizontal flip)",
+    )
+    group.add_argument(
+        "--learning-rate",
+        type=_positive_float,
+        default=sup,
+        metavar="LR",
+        help="learning rate of the Adam optimizer (default 0.001)",
+    )
+    group.add_argument(
+        "--epochs",
+        type=_positive_int,
+        default=sup,
+        metavar="N",
+        help=f"maximum number of epochs (default {epochs})",
+    )
+    group.add_argument(
+        "--batch-size",
+        type=_positive_int,
+        default=sup,
+        metavar="N",
+        help="batch size (default 32)",
+    )
+    group.add_argument(
+        "--validation-fraction",
+        type=_open_fraction,
+        default=sup,
+        metavar="F",
+        help="hold out this fraction of the training images and stop early when "
+        "their loss stops improving, keeping the best epoch (default: no early "
+        "stopping)",
+    )
+    group.add_argument(
+        "--n-iter-no-change",
+        type=_positive_int,
+        default=sup,
+        metavar="N",
+        help="with --validation-fraction, epochs without improvement before "
+        "stopping (default 5)",
+    )
+    parser.add_argument(
+        "--class-weight",
+        choices=["balanced"],
+        default=None,
+        help="weigh the classes inversely to their frequencies",
+    )
+    parser.set_defaults(default_epochs=epochs)
+
+
+def _add_random_state(parser, help):
+    parser.add_argument("--random-state", type=int, default=0, help=help)
+
+
+def _add_json(parser):
+    parser.add_argument(
+        "--json", action="store_true", help="print the results as JSON on stdout"
+    )
+
+
+def _cnn_params(args):
+    """The CNNBinaryClassifier parameters the options of _add_model_arguments give."""
+    params = {dest: getattr(args, dest) for dest in _CNN_OPTIONS if dest in args}
+    params.setdefault("epochs", args.default_epochs)
+    if "filters" in params:
+        params["filters"] = tuple(params["filters"])
+    if "dense_units" in params:
+        params["dense_units"] = tuple(params["dense_units"])
+    if params.pop("augment", False):
+        params["augment"] = dict(_AUGMENT_RECIPE)
+    if "validation_fraction" in params:
+        params["early_stopping"] = True
+    elif "n_iter_no_change" in params:
+        raise ValueError("--n-iter-no-change applies with --validation-fraction.")
+    params["class_weight"] = args.class_weight
+    params["random_state"] = args.random_state
+    return params
