@@ -1,10 +1,14 @@
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from skcnn.datasets import load_digits_pair
 
-# Cheap settings for tests: one small block, a few epochs.
+# Cheap settings for tests: one small block, a few epochs. TINY, cheaper still, for
+# tests of input handling whose networks need not learn.
 FAST = {"filters": (8,), "epochs": 3, "learning_rate": 0.01, "verbose": 0}
+TINY = {**FAST, "filters": (2,), "epochs": 1, "batch_size": 8}
 
 
 @pytest.fixture(scope="session")
@@ -30,3 +34,31 @@ def class_sorted(X, y):
     """X and y sorted by class, as a class-per-folder listing gives them."""
     order = np.argsort(y, kind="stable")
     return X[order], y[order]
+
+
+def write_pngs(folder, images, *, size=None, name="{:03d}.png"):
+    """Save uint8 ``images`` ((n, h, w) or (n, h, w, 1 or 3)) as PNG files in
+    ``folder`` (created if needed), resized by Pillow to ``size`` (width, height)
+    if given, named ``name.format(i)``; their paths as str, in order."""
+    from PIL import Image
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i, image in enumerate(np.asarray(images)):
+        picture = Image.fromarray(image[..., 0] if image.shape[-1:] == (1,) else image)
+        if size is not None:
+            picture = picture.resize(size)
+        path = folder / name.format(i)
+        picture.save(path)
+        paths.append(str(path))
+    return np.array(paths, dtype=object)
+
+
+def write_image_folder(root, classes, *, size=None, name="{:03d}.png"):
+    """A folder in the class-per-subfolder layout: ``root/<class>/`` holding the
+    images of each ``(class name, images)`` item of ``classes`` (see write_pngs);
+    returns ``root``."""
+    for class_name, images in classes.items():
+        write_pngs(Path(root) / class_name, images, size=size, name=name)
+    return Path(root)

@@ -10,7 +10,7 @@ from tensorflow.python.framework.config import is_op_determinism_enabled
 import skcnn._classifier
 from skcnn import CNNBinaryClassifier
 
-from .conftest import class_sorted
+from .conftest import class_sorted, write_pngs
 
 
 # --------------------------------------------------------------- targets
@@ -348,13 +348,9 @@ def test_one_image_for_a_batch_is_named(uint8_cnn, digits):
 
 def test_paths_in_a_dataframe_column(digits, tmp_path):
     pd = pytest.importorskip("pandas")
-    from PIL import Image
 
     X, y = digits
-    paths = []
-    for i, image in enumerate(X[:40]):
-        paths.append(str(tmp_path / f"{i}.png"))
-        Image.fromarray(image[..., 0]).save(paths[-1])
+    paths = list(write_pngs(tmp_path, X[:40], name="{}.png"))
     df = pd.DataFrame({"path": paths, "other": range(40)})
     params = {"filters": (2,), "epochs": 1, "image_shape": (8, 8, 1), "random_state": 0}
     from_column = CNNBinaryClassifier(**params).fit(df[["path"]], y[:40])
@@ -516,13 +512,9 @@ def test_params_are_not_mutated(digits, fast_params):
 def test_fit_on_paths_names_every_missing_file(digits, tmp_path):
     """Streaming from paths with early stopping: missing files of the training and
     of the validation part are named in one error, before training."""
-    from PIL import Image
 
     X, y = digits
-    paths = []
-    for i, image in enumerate(X[:40]):
-        paths.append(str(tmp_path / f"{i:02d}.png"))
-        Image.fromarray(image[..., 0]).save(paths[-1])
+    paths = list(write_pngs(tmp_path, X[:40], name="{:02d}.png"))
     missing = [paths[i] for i in range(0, 40, 5)]  # in both parts of the split
     for path in missing:
         (tmp_path / path).unlink()

@@ -8,25 +8,19 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
-from PIL import Image
 from sklearn.model_selection import cross_val_score
 
 from skcnn import CNNBinaryClassifier, ImageLoader
 
-from .conftest import FAST
+from .conftest import FAST, write_pngs
 
 
 @pytest.fixture(scope="module")
 def digit_files(tmp_path_factory, digits):
     """The digits as 16x16 PNG files (upscaled), their paths and labels."""
     X, y = digits
-    folder = tmp_path_factory.mktemp("digits")
-    paths = []
-    for i, image in enumerate(X):
-        path = folder / f"{i:03d}.png"
-        Image.fromarray(image[..., 0]).resize((16, 16)).save(path)
-        paths.append(str(path))
-    return np.array(paths), y
+    paths = write_pngs(tmp_path_factory.mktemp("digits"), X, size=(16, 16))
+    return paths.astype(str), y
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,8 @@ from sklearn.base import clone
 from skcnn.cli import main
 from skcnn.datasets import load_digits_pair
 
+from .conftest import write_image_folder
+
 TINY = [
     "--epochs",
     "2",
@@ -30,11 +32,8 @@ TINY = [
 def _write_digits(root, n=20):
     """root/seven and root/eight holding n real digits each, as 16x16 PNGs."""
     X, y = load_digits_pair(return_X_y=True)
-    for name, digit in [("seven", 7), ("eight", 8)]:
-        (root / name).mkdir(parents=True)
-        for i, image in enumerate(X[y == digit][:n, ..., 0]):
-            Image.fromarray(image).resize((16, 16)).save(root / name / f"{i:02d}.png")
-    return root
+    classes = {"seven": X[y == 7][:n], "eight": X[y == 8][:n]}
+    return write_image_folder(root, classes, size=(16, 16), name="{:02d}.png")
 
 
 @pytest.fixture(scope="module")
@@ -698,10 +697,8 @@ def test_compare_test_folder(digits_dir, tmp_path, capsys):
 
     test_dir = tmp_path / "test"
     X, y = load_digits_pair(return_X_y=True)
-    for name, digit in [("seven", 7), ("eight", 8)]:
-        (test_dir / name).mkdir(parents=True)
-        for i, image in enumerate(X[y == digit][20:30, ..., 0]):
-            Image.fromarray(image).resize((16, 16)).save(test_dir / name / f"{i}.png")
+    classes = {"seven": X[y == 7][20:30], "eight": X[y == 8][20:30]}
+    write_image_folder(test_dir, classes, size=(16, 16), name="{}.png")
     (test_dir / "seven" / "bad.png").write_text("no")
     argv = ["compare", str(digits_dir), "--test", str(test_dir), "--json", "--quiet"]
     argv += ["--epochs", "1", "--filters", "4", "--padding", "valid", "--skip-bad"]

@@ -19,9 +19,8 @@ from sklearn.utils._param_validation import InvalidParameterError
 from skcnn import CNNBinaryClassifier, ImageLoader, load_image_folder
 from skcnn.datasets import load_digits_pair
 
-from .conftest import FAST
+from .conftest import TINY
 
-TINY = {**FAST, "filters": (2,), "epochs": 1, "batch_size": 8}
 N = 24
 
 NOT_AS_ROOT = pytest.mark.skipif(

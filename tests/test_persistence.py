@@ -21,7 +21,6 @@ import numpy as np
 import pytest
 import sklearn
 import tensorflow as tf
-from PIL import Image
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import StackingClassifier, VotingClassifier
 from sklearn.frozen import FrozenEstimator
@@ -34,17 +33,14 @@ from skcnn import CNNBinaryClassifier, ImageLoader, make_baseline
 from skcnn._persist import _cnns, save_model_file
 from skcnn._trust import _SKLEARN_TYPES
 
+from .conftest import write_pngs
+
 DATA = pathlib.Path(__file__).parent / "data"
 
 
 def _digit_pngs(folder, X):
-    """Write the first 60 images of ``X`` as grayscale PNG files; their paths."""
-    paths = []
-    for i, image in enumerate(X[:60]):
-        path = folder / f"{i}.png"
-        Image.fromarray(image[..., 0]).save(path)
-        paths.append(str(path))
-    return np.array(paths)
+    """The first 60 images of ``X`` as grayscale PNG files; their paths."""
+    return write_pngs(folder, X[:60], name="{}.png").astype(str)
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 from skcnn import CNNBinaryClassifier
 from skcnn.datasets import load_digits_pair
 
-TINY = {"filters": (2,), "epochs": 1, "batch_size": 8, "verbose": 0}
+from .conftest import TINY
+
 # The same examples at every run, and no example database; Hypothesis still
 # caches constants in .hypothesis/, which it git-ignores itself.
 SETTINGS = settings(derandomize=True, database=None, deadline=None)
