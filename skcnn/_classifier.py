@@ -261,6 +261,9 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
     (3,)
     """
 
+    # Models saved before `metrics` existed were fitted without metrics.
+    _SAVED_WITHOUT = {"metrics": None}
+
     _parameter_constraints = {
         "filters": ["array-like", Interval(numbers.Integral, 1, None, closed="left")],
         "dropout": [Interval(numbers.Real, 0, 1, closed="left")],

@@ -5,6 +5,7 @@ A leaf: it imports nothing else of skcnn. Used by the estimators' pickles
 (``_VersionedPickleMixin``) and by the manifest of skcnn's model files.
 """
 
+import inspect
 import warnings
 
 
@@ -59,7 +60,16 @@ def _check_versions(saved, what):
 class _VersionedPickleMixin:
     """Records the versions of skcnn, Keras, TensorFlow and scikit-learn in the
     pickled state (joblib.dump), and warns, naming them, when the object is
-    loaded under other major.minor versions."""
+    loaded under other major.minor versions.
+
+    An object saved before one of its parameters existed gets, on loading, the
+    value that class's ``_SAVED_WITHOUT`` maps it to (the behaviour it was
+    fitted with), else the parameter's default: ``get_params``, ``repr`` and
+    ``clone`` then work on it. skops' files (``skcnn.load``) come through here
+    too.
+    """
+
+    _SAVED_WITHOUT = {}
 
     def __getstate__(self):
         state = super().__getstate__()
@@ -69,4 +79,8 @@ class _VersionedPickleMixin:
         state = dict(state)
         saved = state.pop("_skcnn_versions", None)
         _check_versions(saved, f"This {type(self).__name__}")
+        signature = inspect.signature(type(self).__init__)
+        for name, parameter in signature.parameters.items():
+            if name not in state and parameter.default is not inspect.Parameter.empty:
+                state[name] = self._SAVED_WITHOUT.get(name, parameter.default)
         super().__setstate__(state)

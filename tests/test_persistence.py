@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 import sklearn
 import tensorflow as tf
+from sklearn.base import clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import StackingClassifier, VotingClassifier
 from sklearn.frozen import FrozenEstimator
@@ -107,14 +108,18 @@ print("ok")
 
 @pytest.mark.parametrize("suffix", ["skcnn", "pkl"])  # pkl: joblib.dump
 @pytest.mark.parametrize("name", ["pipeline", "baseline"])
-def test_models_saved_before_the_restructure_load_and_predict_bit_identically(
-    tmp_path, digits, name, suffix
+# 460cafb: skcnn as landed before issues 10 and 11 (no `metrics` parameter yet);
+# 0fbd84e: after issue 10, before the restructure of issue 11.
+@pytest.mark.parametrize("saved_by", ["460cafb", "0fbd84e"])
+def test_models_saved_before_load_and_predict_bit_identically(
+    tmp_path, digits, name, suffix, saved_by
 ):
-    # tests/data/make_saved_models.py wrote the files with the code before
-    # issue 11: an ImageLoader + CNN pipeline fitted on 60 PNG files of digits,
+    # tests/data/make_saved_models.py wrote the files with the code of that
+    # commit: an ImageLoader + CNN pipeline fitted on 60 PNG files of digits,
     # and make_baseline() fitted on the digits' arrays.
     X, _ = digits
-    with zipfile.ZipFile(DATA / f"{name}.skcnn") as archive:
+    folder = DATA / saved_by
+    with zipfile.ZipFile(folder / f"{name}.skcnn") as archive:
         saved = json.loads(archive.read("manifest.json"))["versions"]
     installed = {
         "keras": keras.__version__,
@@ -128,14 +133,21 @@ def test_models_saved_before_the_restructure_load_and_predict_bit_identically(
     }
     if different:
         pytest.skip(f"saved under other versions (saved, installed): {different}")
-    path = DATA / f"{name}.{suffix}"
+    path = folder / f"{name}.{suffix}"
     with warnings.catch_warnings():
         # skcnn's own version may have moved on since the files were written.
         warnings.simplefilter("ignore", skcnn.VersionMismatchWarning)
         model = skcnn.load(path) if suffix == "skcnn" else joblib.load(path)
     data = _digit_pngs(tmp_path, X) if name == "pipeline" else X
-    expected = np.load(DATA / f"{name}_proba.npy")
+    expected = np.load(folder / f"{name}_proba.npy")
     np.testing.assert_array_equal(model.predict_proba(data), expected)
+    # Parameters added since take the value the model was fitted with.
+    params = clone(model).get_params()
+    if name == "pipeline":
+        assert params["cnnbinaryclassifier__metrics"] == (
+            None if saved_by == "460cafb" else ("accuracy",)
+        )
+    assert repr(model)
 
 
 def test_unfitted_estimator_round_trip(tmp_path):

@@ -1,10 +1,12 @@
 """Write the model files of ``test_models_saved_before_the_restructure_*``.
 
-Run once, with the code of skcnn before issue 11 (the restructure): the files
-were written by commit 0fbd84e (skcnn 0.1.0.dev0, Keras 3.15.1, TensorFlow
-2.21.0, scikit-learn 1.9.1) with ``python tests/data/make_saved_models.py``.
-Do not run it again: the files are there to show that models saved by that
-code still load and predict bit-identically with today's.
+Run once per commit whose files are kept, with the code of that commit, and
+move the files into a folder named by it: ``0fbd84e/`` (after issue 10, before
+the restructure of issue 11) and ``460cafb/`` (skcnn as landed before issues 10
+and 11), both with skcnn 0.1.0.dev0, Keras 3.15.1, TensorFlow 2.21.0 and
+scikit-learn 1.9.1 (``PYTHONPATH=<checkout of the commit> python
+make_saved_models.py``). Do not run it again: the files are there to show that
+models saved by that code still load and predict bit-identically with today's.
 
 Written into this folder:
 
