@@ -7,9 +7,10 @@ Fits the same network (the MNIST 7-vs-8 tutorial CNN, ``build_cnn((28, 28, 1),
 filters=(32, 64), padding="valid", dropout=0.5)``) two ways, interleaved in the
 same process:
 
-* direct: what a Keras user writes - build_cnn, compile with Adam(0.001) and
-  binary cross-entropy, ``model.fit(X, y_float, epochs, batch_size,
-  shuffle=True)``, then ``model.predict(X, batch_size)``;
+* direct: what a Keras user writes - build_cnn, compile with Adam(0.001),
+  binary cross-entropy and ``metrics=["accuracy"]`` (as the Keras tutorials do,
+  and as CNNBinaryClassifier records by default), ``model.fit(X, y_float,
+  epochs, batch_size, shuffle=True)``, then ``model.predict(X, batch_size)``;
 * wrapper: ``CNNBinaryClassifier(...).fit(X, y)``, then ``predict_proba(X)``.
 
 Fit times include everything from label encoding and building the model to the
@@ -89,7 +90,11 @@ def run_direct(X, y, args, build_optimizer=False):
     c0, t0 = time.process_time(), time.perf_counter()
     y_float = (y == np.unique(y)[1]).astype("float32")
     model = build_cnn(X.shape[1:], **ARCH, rescale=1 / 255, seed=args.random_state)
-    model.compile(optimizer=keras.optimizers.Adam(0.001), loss="binary_crossentropy")
+    model.compile(
+        optimizer=keras.optimizers.Adam(0.001),
+        loss="binary_crossentropy",
+        metrics=["accuracy"],
+    )
     if build_optimizer:
         model.optimizer.build(model.trainable_variables)
     history = model.fit(
