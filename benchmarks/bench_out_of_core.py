@@ -104,6 +104,7 @@ def child(args):
 
     from skcnn import build_cnn
     from skcnn._classifier import _ARCHITECTURE_PARAMS
+    from skcnn._training import make_optimizer
 
     result = {"import_s": time.perf_counter() - t0}
     rss_after_import = _current_rss_bytes()
@@ -120,7 +121,8 @@ def child(args):
             rescale=1 / 255,
             seed=0,
         )
-        model.compile(optimizer=clf._make_optimizer(), loss="binary_crossentropy")
+        optimizer = make_optimizer(clf.optimizer, clf.learning_rate)
+        model.compile(optimizer=optimizer, loss="binary_crossentropy")
         model.optimizer.build(model.trainable_variables)
         result["n_params"] = int(model.count_params())
     elif args.child == "one_batch":

@@ -10,6 +10,15 @@ from keras import layers
 from .utils._tf_compat import RandomShear
 
 _POOLING_LAYERS = {"max": layers.MaxPooling2D, "average": layers.AveragePooling2D}
+_GLOBAL_POOLING_LAYERS = {
+    "max": layers.GlobalMaxPooling2D,
+    "average": layers.GlobalAveragePooling2D,
+}
+# Keras' default momentum, 0.99, leaves the moving variance near its initial 1 for
+# hundreds of steps, far above the variance of small images' first convolutions:
+# predictions in inference mode are then constant for the first ~15 epochs of a
+# 1,000-image set. 0.9 (PyTorch's 0.1) follows the batches within ~50 steps.
+_BN_MOMENTUM = 0.9
 _AUGMENT_KEYS = ("flip", "rotation", "zoom", "shear", "translation", "contrast")
 
 
@@ -128,6 +137,8 @@ def build_cnn(
     dense_units=(),
     dropout=0.5,
     activation="relu",
+    batch_norm=False,
+    global_pooling=None,
     rescale=None,
     augment=None,
     seed=None,
@@ -136,11 +147,12 @@ def build_cnn(
 
     The network is a stack of convolution blocks followed by a dense head::
 
-        Input -> [Rescaling] -> block 1 -> ... -> block k -> Flatten
+        Input -> [Rescaling] -> block 1 -> ... -> block k -> Flatten (or global pooling)
               -> Dense(u1) -> ... -> Dense(um) -> Dropout(dropout) -> Dense(1, sigmoid)
 
-    where each block is ``Conv2D`` layers (one per width), a pooling layer and, when
-    ``block_dropout > 0``, a ``Dropout`` layer.
+    where each block is ``Conv2D`` layers (one per width, each followed by a
+    ``BatchNormalization`` and an ``Activation`` layer when ``batch_norm``), a pooling
+    layer and, when ``block_dropout > 0``, a ``Dropout`` layer.
 
     Parameters
     ----------
@@ -178,6 +190,17 @@ def build_cnn(
 
     activation : str, default="relu"
         Activation of the convolutions and hidden dense layers.
+
+    batch_norm : bool, default=False
+        Whether each convolution, then without bias, is followed by a
+        ``BatchNormalization`` layer and then its activation (an ``Activation``
+        layer). At inference, batch normalization uses the moving statistics
+        learnt in training, so a prediction does not depend on its batch.
+
+    global_pooling : {"average", "max"} or None, default=None
+        If not None, a ``GlobalAveragePooling2D`` or ``GlobalMaxPooling2D`` layer
+        instead of ``Flatten`` between the last block and the dense head: one
+        value per filter of the last convolution, whatever the image size.
 
     rescale : float or None, default=None
         If not None, a ``Rescaling(rescale)`` layer first scales the pixels, e.g.
@@ -235,6 +258,15 @@ def build_cnn(
             '`padding` must be one of {"same", "valid"}. '
             f"Received: padding={padding!r}"
         )
+    if not isinstance(batch_norm, bool):
+        raise TypeError(
+            f"`batch_norm` must be a bool. Received: batch_norm={batch_norm!r}"
+        )
+    if global_pooling is not None and global_pooling not in _GLOBAL_POOLING_LAYERS:
+        raise ValueError(
+            '`global_pooling` must be one of {"average", "max", None}. '
+            f"Received: global_pooling={global_pooling!r}"
+        )
     _check_rate("block_dropout", block_dropout)
     _check_rate("dropout", dropout)
     dense_units = tuple(dense_units)
@@ -273,10 +305,16 @@ def build_cnn(
                 n_filters,
                 kernel_size,
                 padding=padding,
-                activation=activation,
+                activation=None if batch_norm else activation,
+                use_bias=not batch_norm,
                 kernel_initializer=initializer(),
                 name=name,
             )(x)
+            if batch_norm:
+                x = layers.BatchNormalization(momentum=_BN_MOMENTUM, name=f"{name}_bn")(
+                    x
+                )
+                x = layers.Activation(activation, name=f"{name}_act")(x)
         if pooling is not None:
             name = f"block{b}_pool"
             new = (
@@ -290,7 +328,11 @@ def build_cnn(
             x = layers.Dropout(
                 block_dropout, seed=next_seed(), name=f"block{b}_dropout"
             )(x)
-    x = layers.Flatten(name="flatten")(x)
+    if global_pooling is None:
+        x = layers.Flatten(name="flatten")(x)
+    else:
+        layer = _GLOBAL_POOLING_LAYERS[global_pooling]
+        x = layer(name=f"global_{global_pooling}_pooling")(x)
     for i, units in enumerate(dense_units, start=1):
         x = layers.Dense(
             units,

@@ -2,7 +2,8 @@
 
 The estimator's contract (parameters, fit, predictions, tags), read as
 scikit-learn's MLPClassifier reads. What X may be and how it becomes batches is
-in _inputs, the network in _architecture, the reaches into TensorFlow's internals
+in _inputs, the network in _architecture, the optimizer and the callbacks fit
+adds in _training, the reaches into TensorFlow's internals
 in utils/_tf_compat.
 """
 
@@ -30,6 +31,7 @@ from ._inputs import (
     validate_predict_input,
 )
 from ._threads import size_thread_pools
+from ._training import _EpochLogs, make_optimizer, schedule_callbacks
 from ._versioning import _VersionedPickleMixin
 from .utils._sklearn_compat import (
     Interval,
@@ -59,31 +61,10 @@ _ARCHITECTURE_PARAMS = (
     "dense_units",
     "dropout",
     "activation",
+    "batch_norm",
+    "global_pooling",
     "augment",
 )
-
-
-class _EpochLogs(keras.callbacks.Callback):
-    """Keeps the logs of each epoch as it ends, for a fit that is interrupted:
-    ``keras.Model.fit`` then returns no History.
-
-    Put first in the callback list; it keeps each epoch's logs dict itself, the
-    one Keras passes to every callback, so it also holds what later callbacks add
-    to it (``ReduceLROnPlateau``'s ``learning_rate``, say).
-    """
-
-    def on_train_begin(self, logs=None):
-        self.epochs = []
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.epochs.append(logs if logs is not None else {})
-
-    def history(self):
-        history = {}
-        for logs in self.epochs:
-            for key, value in logs.items():
-                history.setdefault(key, []).append(float(value))
-        return history
 
 
 class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator):
@@ -128,6 +109,14 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
     activation : str, default="relu"
         Activation of convolutions and hidden dense layers (a Keras name).
 
+    batch_norm : bool, default=False
+        Whether each convolution (then without bias) is followed by a
+        ``BatchNormalization`` layer, before its activation.
+
+    global_pooling : {"average", "max"} or None, default=None
+        ``GlobalAveragePooling2D`` or ``GlobalMaxPooling2D`` instead of
+        ``Flatten`` between the convolution blocks and the dense head.
+
     augment : dict or None, default=None
         Random data augmentation applied while training only, never at predict
         time, seeded by ``random_state``. Keys, each optional: ``"flip"``
@@ -154,6 +143,17 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
 
     learning_rate : float, default=0.001
         Learning rate given to the optimizer.
+
+    weight_decay : float or None, default=None
+        The optimizer's ``weight_decay`` (decoupled, as in AdamW); None keeps the
+        optimizer's own (none, except AdamW's 0.004).
+
+    learning_rate_schedule : {"cosine", "plateau"} or None, default=None
+        None keeps ``learning_rate`` constant. "cosine": Keras' ``CosineDecay``
+        from it to 0 over all the steps of ``epochs``. "plateau":
+        ``ReduceLROnPlateau`` halves it after ``max(1, n_iter_no_change // 2)``
+        epochs without improvement of the loss (the validation loss with
+        ``early_stopping``); ``history_["learning_rate"]`` records it.
 
     epochs : int, default=10
         Maximum number of passes over the training data.
@@ -275,10 +275,14 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
         "block_dropout": [Interval(numbers.Real, 0, 1, closed="left")],
         "dense_units": ["array-like"],
         "activation": [str],
+        "batch_norm": ["boolean"],
+        "global_pooling": [StrOptions({"average", "max"}), None],
         "augment": [dict, None],
         "image_shape": ["array-like", None],
         "optimizer": [str, keras.optimizers.Optimizer],
         "learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(numbers.Real, 0, None, closed="left"), None],
+        "learning_rate_schedule": [StrOptions({"cosine", "plateau"}), None],
         "epochs": [Interval(numbers.Integral, 1, None, closed="left")],
         "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
         "early_stopping": ["boolean"],
@@ -304,10 +308,14 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
         block_dropout=0.0,
         dense_units=(),
         activation="relu",
+        batch_norm=False,
+        global_pooling=None,
         augment=None,
         image_shape=None,
         optimizer="adam",
         learning_rate=0.001,
+        weight_decay=None,
+        learning_rate_schedule=None,
         epochs=10,
         batch_size=32,
         early_stopping=False,
@@ -329,10 +337,14 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
         self.block_dropout = block_dropout
         self.dense_units = dense_units
         self.activation = activation
+        self.batch_norm = batch_norm
+        self.global_pooling = global_pooling
         self.augment = augment
         self.image_shape = image_shape
         self.optimizer = optimizer
         self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        self.learning_rate_schedule = learning_rate_schedule
         self.epochs = epochs
         self.batch_size = batch_size
         self.early_stopping = early_stopping
@@ -430,6 +442,7 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
             rescale=1 / 255 if X.dtype in (np.uint8, object) else None,
             seed=build_seed,
             metrics=metrics,
+            steps_per_epoch=math.ceil(len(train[0]) / self.batch_size),
         )
         self._train(model, X, train, validation, shuffle_seed, pixel_range)
         return self
@@ -501,7 +514,7 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
             tuple(None if a is None else a[val] for a in data),
         )
 
-    def _build_model(self, image_shape, *, rescale, seed, metrics=()):
+    def _build_model(self, image_shape, *, rescale, seed, metrics, steps_per_epoch):
         """The network :func:`build_cnn` makes of the parameters named in
         ``_ARCHITECTURE_PARAMS``, compiled, with its optimizer's variables."""
         params = self.get_params(deep=False)
@@ -512,7 +525,13 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
             seed=seed,
         )
         model.compile(
-            optimizer=self._make_optimizer(),
+            optimizer=make_optimizer(
+                self.optimizer,
+                self.learning_rate,
+                weight_decay=self.weight_decay,
+                schedule=self.learning_rate_schedule,
+                decay_steps=self.epochs * steps_per_epoch,
+            ),
             loss="binary_crossentropy",
             metrics=list(metrics),
         )
@@ -521,35 +540,6 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
         model.optimizer.build(model.trainable_variables)
         return model
 
-    def _make_optimizer(self):
-        """A new optimizer, named the same at every fit.
-
-        Keras names each new optimizer uniquely ("adam", "adam_1", ...), and the
-        names of its variables, under its name, are attributes of the
-        TensorFlow ops that create them: TensorFlow's eager kernel cache, which
-        only ``keras.backend.clear_session()`` empties, would keep new kernels
-        at every fit, about 0.5 MB.
-        """
-        if isinstance(self.optimizer, keras.optimizers.Optimizer):
-            config = {
-                **self.optimizer.get_config(),
-                "learning_rate": self.learning_rate,
-            }
-            return type(self.optimizer).from_config(config)
-        config = {"learning_rate": self.learning_rate, "name": self.optimizer.lower()}
-        try:
-            optimizer = keras.optimizers.deserialize(
-                {"class_name": self.optimizer, "config": config}
-            )
-        except (ValueError, TypeError):
-            optimizer = None  # an unknown name may also come back as a str
-        if not isinstance(optimizer, keras.optimizers.Optimizer):
-            raise ValueError(
-                "`optimizer` must be the name of a Keras optimizer, such as 'adam', "
-                f"'sgd' or 'rmsprop'. Received: optimizer={self.optimizer!r}"
-            )
-        return optimizer
-
     def _train(self, model, all_X, train, validation, shuffle_seed, pixel_range):
         """Train ``model`` on ``train`` (X, y, weights, file infos), checking
         ``validation`` (the same, or None) for early stopping, and set the fitted
@@ -557,6 +547,11 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
         (see ``fit``'s Notes). ``all_X`` is the X given to fit: the files an
         error names."""
         callbacks = list(self.callbacks or [])
+        callbacks += schedule_callbacks(
+            self.learning_rate_schedule,
+            monitor="loss" if validation is None else "val_loss",
+            n_iter_no_change=self.n_iter_no_change,
+        )
         stopper = None
         if validation is not None:
             stopper = keras.callbacks.EarlyStopping(

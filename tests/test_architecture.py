@@ -141,3 +141,93 @@ def test_every_network_parameter_of_build_cnn_is_an_estimator_parameter():
     defaults = CNNBinaryClassifier().get_params()
     for name in _ARCHITECTURE_PARAMS:
         assert defaults[name] == inspect.signature(build_cnn).parameters[name].default
+
+
+def test_batch_norm_layers_and_parameters():
+    # 8x8x1 -> Conv2D(4, 3x3, no bias): 36 -> BatchNormalization: 4 x (gamma, beta,
+    # moving mean, moving variance) = 16 (8 trainable) -> relu -> MaxPool 4x4x4
+    # -> Flatten 64 -> Dense(1): 65. 117 parameters, 109 trainable.
+    model = build_cnn((8, 8, 1), filters=(4,), batch_norm=True, dropout=0.0)
+    assert [type(layer).__name__ for layer in model.layers[1:]] == [
+        "Conv2D",
+        "BatchNormalization",
+        "Activation",
+        "MaxPooling2D",
+        "Flatten",
+        "Dense",
+    ]
+    conv = model.get_layer("block1_conv1")
+    assert not conv.use_bias and conv.get_config()["activation"] == "linear"
+    assert model.get_layer("block1_conv1_act").get_config()["activation"] == "relu"
+    assert model.count_params() == 117
+    assert sum(np.prod(w.shape) for w in model.trainable_weights) == 109
+
+
+@pytest.mark.parametrize(
+    "global_pooling, layer",
+    [
+        ("average", keras.layers.GlobalAveragePooling2D),
+        ("max", keras.layers.GlobalMaxPooling2D),
+    ],
+)
+def test_global_pooling_layers_and_parameters(global_pooling, layer):
+    # 8x8x1 -> Conv2D(4, 3x3): 40 -> MaxPool -> global pooling: 4 values
+    # -> Dense(1): 5. 45 parameters, whatever the image size.
+    model = build_cnn((8, 8, 1), filters=(4,), global_pooling=global_pooling)
+    assert [type(x).__name__ for x in model.layers[1:]] == [
+        "Conv2D",
+        "MaxPooling2D",
+        layer.__name__,
+        "Dropout",
+        "Dense",
+    ]
+    assert model.count_params() == 45
+    larger = build_cnn((32, 32, 1), filters=(4,), global_pooling=global_pooling)
+    assert larger.count_params() == 45
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"global_pooling": "mean"}, ValueError, "`global_pooling` must be one of"),
+        ({"batch_norm": "yes"}, TypeError, "`batch_norm` must be a bool"),
+    ],
+)
+def test_bad_batch_norm_and_global_pooling(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        build_cnn((8, 8, 1), **kwargs)
+    with pytest.raises(ValueError, match=next(iter(kwargs))):
+        CNNBinaryClassifier(**kwargs).fit(np.zeros((4, 8, 8)), [0, 1, 0, 1])
+
+
+@pytest.fixture(scope="module")
+def batch_norm_cnn(digits):
+    X, y = digits
+    params = {"filters": (8, 16), "epochs": 10, "batch_size": 16, "verbose": 0}
+    return CNNBinaryClassifier(
+        **params,
+        learning_rate=0.01,
+        batch_norm=True,
+        global_pooling="average",
+        random_state=0,
+    ).fit(X, y)
+
+
+def test_batch_norm_and_global_pooling_learn_the_digits(batch_norm_cnn, digits):
+    X, y = digits
+    assert isinstance(
+        batch_norm_cnn.model_.get_layer("block2_conv1_bn"),
+        keras.layers.BatchNormalization,
+    )
+    assert batch_norm_cnn.score(X, y) > 0.9
+
+
+def test_batch_norm_predicts_in_inference_mode(batch_norm_cnn, digits):
+    # In training mode, batch normalization would use each batch's statistics: a
+    # prediction would depend on the images it is batched with.
+    X, _ = digits
+    alone = batch_norm_cnn.predict_proba(X[:1])
+    in_batch = batch_norm_cnn.predict_proba(X[:40])[:1]
+    reversed_batch = batch_norm_cnn.predict_proba(X[:40][::-1])[-1:]
+    np.testing.assert_allclose(alone, in_batch, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(alone, reversed_batch, rtol=1e-5, atol=1e-6)

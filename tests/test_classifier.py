@@ -532,3 +532,87 @@ def test_fit_on_paths_names_every_missing_file(digits, tmp_path):
     for path in missing:
         assert path in str(info.value)
     assert "find_bad_images" in str(info.value)
+
+
+def test_weight_decay_shrinks_the_weights(digits, fast_params):
+    X, y = digits
+
+    def kernel_norm(clf):
+        return sum(float(np.sum(w**2)) for w in clf.model_.get_weights())
+
+    plain = CNNBinaryClassifier(**fast_params, random_state=0).fit(X, y)
+    decayed = CNNBinaryClassifier(**fast_params, weight_decay=1.0, random_state=0)
+    decayed.fit(X, y)
+    assert decayed.model_.optimizer.weight_decay == 1.0
+    assert kernel_norm(decayed) < 0.8 * kernel_norm(plain)
+
+
+class _LearningRates(keras.callbacks.Callback):
+    """The optimizer's learning rate and step count at the end of each epoch."""
+
+    def on_train_begin(self, logs=None):
+        self.seen = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        optimizer = self.model.optimizer
+        self.seen.append((int(optimizer.iterations), float(optimizer.learning_rate)))
+
+
+def test_cosine_learning_rate_schedule(digits, fast_params):
+    X, y = digits
+    rates = _LearningRates()
+    params = {**fast_params, "epochs": 4, "batch_size": 50, "learning_rate": 0.01}
+    clf = CNNBinaryClassifier(
+        **params, learning_rate_schedule="cosine", callbacks=[rates]
+    ).fit(X, y)
+    steps = 4 * 8  # 353 images in batches of 50: 8 steps per epoch
+    assert [step for step, _ in rates.seen] == [8, 16, 24, 32]
+    expected = [
+        0.5 * 0.01 * (1 + np.cos(np.pi * step / steps)) for step, _ in rates.seen
+    ]
+    np.testing.assert_allclose([rate for _, rate in rates.seen], expected, atol=1e-8)
+    assert float(clf.model_.optimizer.learning_rate) == pytest.approx(0, abs=1e-9)
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_plateau_learning_rate_schedule(
+    digits, fast_params, early_stopping, monkeypatch
+):
+    # A learning rate so small that the loss stays flat: ReduceLROnPlateau halves the
+    # rate after every max(1, n_iter_no_change // 2) = 2 epochs without improvement.
+    X, y = digits
+    monitors = []
+
+    class Recording(keras.callbacks.ReduceLROnPlateau):
+        def __init__(self, **kwargs):
+            monitors.append(kwargs["monitor"])
+            super().__init__(**kwargs)
+
+    monkeypatch.setattr(keras.callbacks, "ReduceLROnPlateau", Recording)
+    clf = CNNBinaryClassifier(
+        **{**fast_params, "epochs": 7, "learning_rate": 1e-9, "dropout": 0.0},
+        learning_rate_schedule="plateau",
+        n_iter_no_change=5,
+        early_stopping=early_stopping,
+        random_state=0,
+    ).fit(X, y)
+    halvings = [0, 0, 0, 1, 1, 2, 2][: clf.n_iter_]  # early stopping: 6 epochs
+    assert clf.n_iter_ >= 6
+    assert monitors == ["val_loss" if early_stopping else "loss"]
+    np.testing.assert_allclose(
+        clf.history_["learning_rate"], [1e-9 * 0.5**k for k in halvings], rtol=1e-6
+    )
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"weight_decay": -0.1}, "weight_decay"),
+        ({"weight_decay": "big"}, "weight_decay"),
+        ({"learning_rate_schedule": "step"}, "learning_rate_schedule"),
+    ],
+)
+def test_bad_training_parameters(digits, params, match):
+    X, y = digits
+    with pytest.raises(ValueError, match=match):
+        CNNBinaryClassifier(verbose=0, **params).fit(X, y)

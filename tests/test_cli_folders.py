@@ -556,6 +556,50 @@ def test_train_architecture_options(tmp_path, digits_dir, capsys):
     assert conv_shapes == [(15, 15, 4), (14, 14, 4), (6, 6, 6)]
 
 
+def test_train_modern_network_options(tmp_path, digits_dir, capsys):
+    out = tmp_path / "m.joblib"
+    argv = ["train", str(digits_dir), "--out", str(out), *TINY, "--quiet"]
+    argv += ["--batch-norm", "--global-pooling", "average", "--weight-decay", "0.01"]
+    argv += ["--learning-rate-schedule", "plateau"]
+    assert main(argv) == 0
+    clf = joblib.load(out)[-1]
+    params = clf.get_params()
+    assert params["batch_norm"] is True and params["global_pooling"] == "average"
+    assert params["weight_decay"] == 0.01
+    assert params["learning_rate_schedule"] == "plateau"
+    layers = [type(layer).__name__ for layer in clf.model_.layers]
+    assert "BatchNormalization" in layers and "GlobalAveragePooling2D" in layers
+    assert clf.model_.optimizer.weight_decay == 0.01
+    assert len(clf.history_["learning_rate"]) == clf.n_iter_
+
+
+def test_modern_network_options_are_off_by_default(tmp_path, digits_dir):
+    out = tmp_path / "m.joblib"
+    argv = ["train", str(digits_dir), "--out", str(out), *TINY, "--quiet"]
+    argv += ["--learning-rate-schedule", "cosine"]
+    assert main(argv) == 0
+    params = joblib.load(out)[-1].get_params()
+    assert params["learning_rate_schedule"] == "cosine"
+    assert params["batch_norm"] is False and params["global_pooling"] is None
+    assert params["weight_decay"] is None
+
+
+@pytest.mark.parametrize(
+    "option, value",
+    [
+        ("--global-pooling", "mean"),
+        ("--weight-decay", "-1"),
+        ("--learning-rate-schedule", "step"),
+    ],
+)
+def test_bad_modern_network_options(tmp_path, digits_dir, capsys, option, value):
+    argv = ["train", str(digits_dir), "--out", str(tmp_path / "m.joblib")]
+    with pytest.raises(SystemExit) as exc:
+        main([*argv, option, value])
+    assert exc.value.code == 2
+    assert option in capsys.readouterr().err
+
+
 def test_train_baseline(baseline_path, digits_dir, tmp_path, capsys):
     from sklearn.linear_model import LogisticRegression
 

@@ -48,6 +48,14 @@ def _dropout_rate(text):
     return value
 
 
+@_named("non-negative number")
+def _non_negative_float(text):
+    value = float(text)
+    if not value >= 0:
+        raise ValueError(text)
+    return value
+
+
 @_named("fraction in (0, 1)")
 def _open_fraction(text):
     value = float(text)
@@ -79,8 +87,12 @@ _CNN_OPTIONS = {
     "block_dropout": "--block-dropout",
     "dense_units": "--dense-units",
     "dropout": "--dropout",
+    "batch_norm": "--batch-norm",
+    "global_pooling": "--global-pooling",
     "augment": "--augment",
     "learning_rate": "--learning-rate",
+    "weight_decay": "--weight-decay",
+    "learning_rate_schedule": "--learning-rate-schedule",
     "epochs": "--epochs",
     "batch_size": "--batch-size",
     "validation_fraction": "--validation-fraction",
@@ -194,6 +206,19 @@ def _add_model_arguments(parser, *, epochs):
         help="dropout rate before the output layer (default 0.5)",
     )
     group.add_argument(
+        "--batch-norm",
+        action="store_true",
+        default=sup,
+        help="batch normalization after every convolution, before its activation",
+    )
+    group.add_argument(
+        "--global-pooling",
+        choices=["average", "max"],
+        default=sup,
+        help="global average or max pooling instead of flattening before the "
+        "dense head (default: flatten)",
+    )
+    group.add_argument(
         "--augment",
         action="store_true",
         default=sup,
@@ -205,6 +230,21 @@ def _add_model_arguments(parser, *, epochs):
         default=sup,
         metavar="LR",
         help="learning rate of the Adam optimizer (default 0.001)",
+    )
+    group.add_argument(
+        "--weight-decay",
+        type=_non_negative_float,
+        default=sup,
+        metavar="F",
+        help="weight decay of the optimizer (default none)",
+    )
+    group.add_argument(
+        "--learning-rate-schedule",
+        choices=["cosine", "plateau"],
+        default=sup,
+        help="cosine: decay the learning rate to 0 over the epochs; plateau: halve "
+        "it after max(1, n_iter_no_change // 2) epochs without a lower loss "
+        "(default: constant)",
     )
     group.add_argument(
         "--epochs",

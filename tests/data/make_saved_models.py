@@ -6,7 +6,8 @@ the restructure of issue 11) and ``460cafb/`` (skcnn as landed before issues 10
 and 11), both with skcnn 0.1.0.dev0, Keras 3.15.1, TensorFlow 2.21.0 and
 scikit-learn 1.9.1 (``PYTHONPATH=<checkout of the commit> python
 make_saved_models.py``). Do not run it again: the files are there to show that
-models saved by that code still load and predict bit-identically with today's.
+models saved by that code still load and predict the same with today's
+(bit-identically on the machine that wrote them; within 1e-6 on other CPUs).
 
 Written into this folder:
 
