@@ -19,7 +19,24 @@ def test_compare_json(capsys):
         for key in ("accuracy", "roc_auc", "fit_time", "predict_time"):
             assert len(row[key]) == 2
         assert all(0.5 < a <= 1.0 for a in row["roc_auc"])
+    # The default task: digits at random places on 16x16: 256 pixels + bias.
+    assert result["models"]["baseline"]["trainable_params"] == 257
+    assert result["image_shape"] == [16, 16, 1]
+    assert "random positions" in result["dataset"]
+
+
+def test_compare_plain_digits(capsys):
+    argv = ["compare", "--dataset", "digits", "--folds", "2", "--epochs", "1"]
+    assert main([*argv, "--json", "--quiet"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["n_samples"] == 353 and result["image_shape"] == [8, 8, 1]
     assert result["models"]["baseline"]["trainable_params"] == 65  # 64 pixels + bias
+
+
+def test_compare_dataset_excludes_a_folder(tmp_path, capsys):
+    assert main(["compare", str(tmp_path), "--dataset", "digits", "--quiet"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("skcnn compare: error: --dataset names a bundled task")
 
 
 def test_compare_table_and_progress(capsys):

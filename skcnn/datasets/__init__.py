@@ -1,5 +1,5 @@
 """Small image datasets bundled with the installed packages (no downloads)."""
 
-from ._digits import load_digits_pair
+from ._digits import load_digits_pair, make_shifted_digits
 
-__all__ = ["load_digits_pair"]
+__all__ = ["load_digits_pair", "make_shifted_digits"]
