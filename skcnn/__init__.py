@@ -9,6 +9,7 @@ __version__ = "0.1.0.dev0"
 _LAZY = {
     "CNNBinaryClassifier": "._classifier",
     "build_cnn": "._architecture",
+    "FeatureExtractor": "._features",
     "make_baseline": "._baseline",
     "compare_estimators": "._compare",
     "format_comparison": "._compare",
