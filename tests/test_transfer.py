@@ -53,8 +53,8 @@ def data():
     return X.astype(np.uint8), y
 
 
-@pytest.fixture
-def params(weights_path):
+@pytest.fixture(scope="module")
+def base_params(weights_path):
     return {
         "backbone": BACKBONE,
         "weights": weights_path,
@@ -63,6 +63,32 @@ def params(weights_path):
         "learning_rate": 0.01,
         "random_state": 0,
     }
+
+
+@pytest.fixture
+def params(base_params):
+    return dict(base_params)
+
+
+# Fitted models shared by several tests (never re-fitted there): each fit builds
+# and traces a backbone, the bulk of this file's time.
+@pytest.fixture(scope="module")
+def frozen(base_params, data):
+    """Fitted with the backbone frozen (its features computed once)."""
+    return CNNBinaryClassifier(**base_params).fit(*data)
+
+
+_FINE_TUNING = {
+    "fine_tune_layers": 12,
+    "fine_tune_epochs": 2,
+    "fine_tune_learning_rate": 1e-2,
+}
+
+
+@pytest.fixture(scope="module")
+def fine_tuned(base_params, data):
+    """Fitted with the top 12 layers of the backbone fine-tuned."""
+    return CNNBinaryClassifier(**base_params, **_FINE_TUNING).fit(*data)
 
 
 def _weights_by_layer(model):
@@ -134,9 +160,9 @@ def test_features_are_computed_once_per_fit(params, data, monkeypatch):
     assert calls == []
 
 
-def test_model_is_one_network_taking_images(params, data):
+def test_model_is_one_network_taking_images(frozen, data):
     X, y = data
-    clf = CNNBinaryClassifier(**params).fit(X, y)
+    clf = frozen
     assert clf.model_.input_shape == (None, 32, 32, 3)
     assert clf.model_.compiled
     assert get_backbone(clf.model_).name == BACKBONE
@@ -145,20 +171,17 @@ def test_model_is_one_network_taking_images(params, data):
     )
 
 
-def test_random_state_reproducible(params, data):
+def test_random_state_reproducible(fine_tuned, data):
     X, y = data
-    first = CNNBinaryClassifier(**params, fine_tune_layers=4, fine_tune_epochs=1)
-    second = clone(first)
-    np.testing.assert_array_equal(
-        first.fit(X, y).predict_proba(X), second.fit(X, y).predict_proba(X)
-    )
-    assert first.history_ == second.history_
+    again = clone(fine_tuned).fit(X, y)
+    np.testing.assert_array_equal(again.predict_proba(X), fine_tuned.predict_proba(X))
+    assert again.history_ == fine_tuned.history_
 
 
-def test_fit_on_files_equals_fit_on_arrays(params, data, tmp_path):
+def test_fit_on_files_equals_fit_on_arrays(params, frozen, data, tmp_path):
     X, y = data
     paths = write_pngs(tmp_path, X)
-    on_arrays = CNNBinaryClassifier(**params).fit(X, y)
+    on_arrays = frozen
     on_files = CNNBinaryClassifier(**params, image_shape=(32, 32, 3)).fit(paths, y)
     np.testing.assert_allclose(
         on_files.predict_proba(paths), on_arrays.predict_proba(X), rtol=1e-5
@@ -166,9 +189,9 @@ def test_fit_on_files_equals_fit_on_arrays(params, data, tmp_path):
     assert on_files.pixel_range_ == (0, 255)
 
 
-def test_float_images_in_0_1_are_scaled_to_0_255(params, data):
+def test_float_images_in_0_1_are_scaled_to_0_255(params, frozen, data):
     X, y = data
-    on_uint8 = CNNBinaryClassifier(**params).fit(X, y)
+    on_uint8 = frozen
     on_floats = CNNBinaryClassifier(**params).fit(X / 255, y)
     assert on_floats.pixel_range_ == (0, 1)
     np.testing.assert_allclose(
@@ -193,11 +216,14 @@ def test_too_small_images_name_the_minimum(params):
 
 @pytest.mark.parametrize("features_once", [True, False])
 def test_frozen_backbone_keeps_the_weights_of_the_file(
-    params, data, weights_path, features_once, monkeypatch
+    params, frozen, data, weights_path, features_once, monkeypatch
 ):
     X, y = data
-    monkeypatch.setattr(CNNBinaryClassifier, "_features_once", features_once)
-    clf = CNNBinaryClassifier(**params).fit(X, y)
+    if features_once:
+        clf = frozen  # the default
+    else:
+        monkeypatch.setattr(CNNBinaryClassifier, "_features_once", False)
+        clf = CNNBinaryClassifier(**params).fit(X, y)
     from_file = _weights_by_layer(
         build_backbone(BACKBONE, (32, 32, 3), weights=weights_path)
     )
@@ -208,15 +234,11 @@ def test_frozen_backbone_keeps_the_weights_of_the_file(
     assert clf.n_iter_ == params["epochs"]
 
 
-def test_fine_tuning_changes_the_top_layers_only(params, data, weights_path):
-    X, y = data
-    n_top = 12
-    clf = CNNBinaryClassifier(
-        **params,
-        fine_tune_layers=n_top,
-        fine_tune_epochs=2,
-        fine_tune_learning_rate=1e-2,
-    ).fit(X, y)
+def test_fine_tuning_changes_the_top_layers_only(
+    params, fine_tuned, data, weights_path
+):
+    n_top = _FINE_TUNING["fine_tune_layers"]
+    clf = fine_tuned
     before = _weights_by_layer(
         build_backbone(BACKBONE, (32, 32, 3), weights=weights_path)
     )
@@ -282,21 +304,19 @@ def test_grid_search_over_backbone_and_fine_tuning(params, data):
     base = CNNBinaryClassifier(
         **{**params, "epochs": 1}, filters=(4,), fine_tune_epochs=1
     )
-    search = GridSearchCV(
-        base,
-        {"backbone": [None, BACKBONE], "fine_tune_layers": [0, 2]},
-        cv=2,
-        scoring="roc_auc",
-    ).fit(X, y)
-    assert len(search.cv_results_["params"]) == 4
+    grid = [
+        {"backbone": [None]},  # fine_tune_layers does not apply
+        {"backbone": [BACKBONE], "fine_tune_layers": [0, 2]},
+    ]
+    search = GridSearchCV(base, grid, cv=2, scoring="roc_auc").fit(X, y)
+    assert len(search.cv_results_["params"]) == 3
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
     assert search.predict_proba(X).shape == (len(y), 2)
 
 
-def test_joblib_and_skcnn_save_round_trip_in_a_new_process(params, data, tmp_path):
+def test_joblib_and_skcnn_save_round_trip_in_a_new_process(fine_tuned, data, tmp_path):
     X, y = data
-    clf = CNNBinaryClassifier(**params, fine_tune_layers=2, fine_tune_epochs=1)
-    clf.fit(X, y)
+    clf = fine_tuned
     np.save(tmp_path / "X.npy", X)
     np.save(tmp_path / "expected.npy", clf.predict_proba(X))
     skcnn.save(clf, tmp_path / "clf.skcnn")
@@ -308,7 +328,7 @@ X = np.load(f"{{folder}}/X.npy")
 expected = np.load(f"{{folder}}/expected.npy")
 for model in [skcnn.load(f"{{folder}}/clf.skcnn"), joblib.load(f"{{folder}}/clf.pkl")]:
     assert model.backbone == {BACKBONE!r}, model.backbone
-    assert model.fine_tune_layers == 2
+    assert model.fine_tune_layers == 12
     assert np.array_equal(model.predict_proba(X), expected)
 print("ok")
 """
