@@ -20,7 +20,7 @@ trace the training and prediction functions, so they are excluded).
 * ``skcnn-unreleased``: the same, with the main thing skcnn does against the
   growth switched off (``fit`` removing the gradient functions TensorFlow's
   global registry keeps of its traced training step; see
-  ``skcnn._classifier._release_gradient_registrations``, explained in
+  ``skcnn._training._release_gradient_registrations``, explained in
   ``skcnn.utils._tf_compat.release_gradient_registrations``);
 * ``keras``: what a Keras user writes: build the same network (``build_cnn``),
   ``compile`` with Adam, ``fit`` on the arrays (``shuffle=True``), ``predict``,
@@ -72,7 +72,7 @@ from _bench_common import (  # noqa: E402
 )
 from sklearn.base import clone  # noqa: E402
 
-import skcnn._classifier  # noqa: E402
+import skcnn._training  # noqa: E402
 from skcnn import CNNBinaryClassifier, build_cnn  # noqa: E402
 
 TARGET_MB = 150.0
@@ -103,7 +103,7 @@ def rss_mb():
 def make_fit(path, args):
     """The body of one iteration of ``path``: fit(i) fits, predicts, drops."""
     if path == "skcnn-unreleased":
-        skcnn._classifier._release_gradient_registrations = lambda model: None
+        skcnn._training._release_gradient_registrations = lambda model: None
     if path.startswith("skcnn"):
         template = CNNBinaryClassifier(
             **ARCH, epochs=args.epochs, batch_size=args.batch_size, verbose=0
@@ -133,7 +133,7 @@ def make_fit(path, args):
             verbose=0,
         )
         if path == "keras-fixed":
-            skcnn._classifier._release_gradient_registrations(model)
+            skcnn._training._release_gradient_registrations(model)
         proba = model.predict(X, batch_size=args.batch_size, verbose=0)
         assert proba.shape == (len(X), 1)
 

@@ -1,16 +1,16 @@
 """CNNBinaryClassifier: a scikit-learn classifier over a Keras 3 CNN.
 
-The estimator's contract (parameters, fit, predictions, tags), read as
+The estimator's contract (parameters, fit in steps, predictions, tags), read as
 scikit-learn's MLPClassifier reads. What X may be and how it becomes batches is
-in _inputs, the network in _architecture, the optimizer and the callbacks fit
-adds in _training, the reaches into TensorFlow's internals
-in utils/_tf_compat.
+in _inputs, the network in _architecture, the training of a built network
+(optimizer, callbacks, early stopping, interruption, fitted attributes) in
+_training, fit with a pretrained ``backbone`` in _transfer, the reaches into
+TensorFlow's internals in utils/_tf_compat.
 """
 
 import math
 import numbers
 import os
-import warnings
 
 import keras
 import numpy as np
@@ -28,13 +28,12 @@ from ._inputs import (
     _encode_binary_targets,
     _file_errors,
     _pixel_range,
-    make_dataset,
     validate_fit_input,
     validate_predict_input,
 )
 from ._threads import size_thread_pools
-from ._training import _EpochLogs, make_optimizer, schedule_callbacks
-from ._transfer import build_transfer_model, unfreeze_top
+from ._training import _MAX_SEED, compile_model, make_batches, train_model
+from ._transfer import fit_transfer
 from ._versioning import _VersionedPickleMixin
 from .utils._sklearn_compat import (
     Interval,
@@ -42,13 +41,7 @@ from .utils._sklearn_compat import (
     _check_sample_weight,
     _fit_context,
 )
-from .utils._tf_compat import (
-    release_gradient_registrations as _release_gradient_registrations,
-)
-from .utils._tf_compat import release_iterators as _release_iterators
 from .utils._tf_compat import silence_retracing_warnings
-
-_MAX_SEED = 2**31 - 1
 
 # The parameters of CNNBinaryClassifier passed on, by name, to build_cnn: a new
 # parameter of the network is added here and to CNNBinaryClassifier.__init__
@@ -523,7 +516,8 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
         )
         infos = _check_files(X, self.image_shape_)
         if self.backbone is not None:
-            self._fit_transfer(
+            fit_transfer(
+                self,
                 X,
                 (X, y_encoded, weights, infos),
                 pixel_range,
@@ -542,7 +536,7 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
             metrics=metrics,
             steps_per_epoch=math.ceil(len(train[0]) / self.batch_size),
         )
-        self._train(model, X, train, validation, shuffle_seed, pixel_range)
+        train_model(self, model, X, train, validation, shuffle_seed, pixel_range)
         return self
 
     def _validate_input(self, X, y):
@@ -622,237 +616,13 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
             rescale=rescale,
             seed=seed,
         )
-        model.compile(
-            optimizer=make_optimizer(
-                self.optimizer,
-                self.learning_rate,
-                weight_decay=self.weight_decay,
-                schedule=self.learning_rate_schedule,
-                decay_steps=self.epochs * steps_per_epoch,
-            ),
-            loss="binary_crossentropy",
-            metrics=list(metrics),
-        )
-        # Creating the optimizer's variables now, not inside the first traced
-        # training step, spares TensorFlow a second trace of that step.
-        model.optimizer.build(model.trainable_variables)
+        compile_model(self, model, self.learning_rate, metrics, steps_per_epoch)
         return model
 
-    # Whether fit may train the head of a frozen backbone on features computed
-    # once (tests set it to False to compare with training through the backbone).
+    # Whether fit (_transfer.fit_transfer) may train the head of a frozen backbone
+    # on features computed once (tests set it to False to compare with training
+    # through the backbone).
     _features_once = True
-
-    def _fit_transfer(self, X, data, pixel_range, metrics, seeds, rng):
-        """Fit with a pretrained ``backbone``: train the head, the backbone
-        frozen (on features computed once, when nothing random precedes the
-        backbone), then, with ``fine_tune_layers``, fine-tune the network."""
-        build_seed, shuffle_seed, split_seed = seeds
-        transfer = build_transfer_model(
-            self.image_shape_,
-            backbone=self.backbone,
-            weights=self.weights,
-            global_pooling=self.global_pooling or "average",
-            dense_units=self.dense_units,
-            dropout=self.dropout,
-            activation=self.activation,
-            augment=self.augment,
-            # The backbones take pixels in [0, 255].
-            rescale=255.0 if pixel_range == (0, 1) else None,
-            seed=build_seed,
-        )
-        model = transfer.model
-        train, validation = self._split_validation(data, split_seed)
-        steps = math.ceil(len(train[0]) / self.batch_size)
-        fine_tune = self.fine_tune_layers == "all" or self.fine_tune_layers > 0
-        if transfer.cacheable and self._features_once:
-            features = self._backbone_features(transfer.features, X, data[3])
-            head_train, head_validation = self._split_validation(
-                (features, *data[1:3], None), split_seed
-            )
-            self._compile(transfer.head, self.learning_rate, metrics, steps)
-            # model_ is compiled, with the optimizer that trains its head.
-            model.compile(
-                optimizer=transfer.head.optimizer,
-                loss="binary_crossentropy",
-                metrics=list(metrics),
-            )
-            done = self._train(
-                transfer.head,
-                X,
-                head_train,
-                head_validation,
-                shuffle_seed,
-                pixel_range,
-                fitted=model,
-                final=not fine_tune,
-            )
-        else:
-            self._compile(model, self.learning_rate, metrics, steps)
-            done = self._train(
-                model,
-                X,
-                train,
-                validation,
-                shuffle_seed,
-                pixel_range,
-                final=not fine_tune,
-            )
-        if not fine_tune:
-            return
-        unfreeze_top(model, self.fine_tune_layers)
-        self._compile(
-            model, self.fine_tune_learning_rate, metrics, steps, self.fine_tune_epochs
-        )
-        self._train(
-            model,
-            X,
-            train,
-            validation,
-            int(rng.randint(0, _MAX_SEED)),
-            pixel_range,
-            epochs=self.fine_tune_epochs,
-            before=done,
-        )
-
-    def _compile(self, model, learning_rate, metrics, steps_per_epoch, epochs=None):
-        """Compile ``model`` (of frozen or trainable layers) as _build_model does,
-        at ``learning_rate`` over ``epochs`` (default ``self.epochs``)."""
-        epochs = self.epochs if epochs is None else epochs
-        model.compile(
-            optimizer=make_optimizer(
-                self.optimizer,
-                learning_rate,
-                weight_decay=self.weight_decay,
-                schedule=self.learning_rate_schedule,
-                decay_steps=epochs * steps_per_epoch,
-            ),
-            loss="binary_crossentropy",
-            metrics=list(metrics),
-        )
-        model.optimizer.build(model.trainable_variables)
-
-    def _backbone_features(self, features_model, X, infos):
-        """The pooled backbone features of every image of X (arrays or files,
-        decoded batch by batch), as a float32 array of shape (n, channels)."""
-        with silence_retracing_warnings(), _file_errors(X) as errors:
-            dataset = make_dataset(
-                X,
-                image_shape=self.image_shape_,
-                batch_size=self.batch_size,
-                errors=errors,
-                infos=infos,
-            )
-            features = features_model.predict(dataset, verbose=self.verbose)
-        return features[: len(X)].astype(np.float32, copy=False)
-
-    def _train(
-        self,
-        model,
-        all_X,
-        train,
-        validation,
-        shuffle_seed,
-        pixel_range,
-        *,
-        epochs=None,
-        fitted=None,
-        before=None,
-        final=True,
-    ):
-        """Train ``model`` on ``train`` (X, y, weights, file infos), checking
-        ``validation`` (the same, or None) for early stopping, and set the fitted
-        attributes (if ``final``); after a KeyboardInterrupt, those of the epochs
-        that ended (see ``fit``'s Notes). ``all_X`` is the X given to fit: the
-        files an error names.
-
-        ``epochs`` defaults to ``self.epochs``; ``fitted`` is the model the
-        estimator keeps (default ``model``; the whole network when ``model``
-        is its head); ``before`` is the (history, epochs, best epoch) of a
-        previous phase of this fit, which the fitted attributes continue.
-        Returns (history, epochs, best epoch), counting ``before``'s."""
-        epochs = self.epochs if epochs is None else epochs
-        fitted = model if fitted is None else fitted
-        callbacks = list(self.callbacks or [])
-        callbacks += schedule_callbacks(
-            self.learning_rate_schedule,
-            monitor="loss" if validation is None else "val_loss",
-            n_iter_no_change=self.n_iter_no_change,
-        )
-        stopper = None
-        if validation is not None:
-            stopper = keras.callbacks.EarlyStopping(
-                monitor="val_loss",
-                patience=self.n_iter_no_change,
-                restore_best_weights=True,
-            )
-            callbacks.append(stopper)
-        epoch_logs = _EpochLogs()
-        try:
-            with silence_retracing_warnings(), _file_errors(all_X) as errors:
-                validation = self._dataset(validation, errors)
-                history = model.fit(
-                    self._dataset(train, errors, shuffle_seed),
-                    epochs=epochs,
-                    validation_data=validation,
-                    callbacks=[epoch_logs, *callbacks],
-                    shuffle=False,
-                    verbose=self.verbose,
-                )
-        except KeyboardInterrupt as interrupt:
-            _release_iterators(interrupt)  # freed before the program stops
-            n_epochs = len(getattr(epoch_logs, "epochs", ()))
-            if not n_epochs and before is None:
-                raise  # fit() leaves the estimator unfitted
-            message = (
-                f"fit was interrupted (KeyboardInterrupt) after {n_epochs} "
-                f"completed epoch{'s' * (n_epochs != 1)} of {epochs}"
-                f"{' of fine-tuning' if before is not None else ''}: the "
-                "estimator is fitted and its model holds the weights so far"
-            )
-            if stopper is not None and stopper.best_weights is not None:
-                # What EarlyStopping.on_train_end, not reached, would have done.
-                model.set_weights(stopper.best_weights)
-                message += (
-                    ", those of the best epoch early stopping had checked "
-                    f"(epoch {stopper.best_epoch + 1})"
-                )
-            self._set_fitted(
-                fitted,
-                *_continued(before, epoch_logs.history(), n_epochs, stopper),
-                pixel_range,
-            )
-            # stacklevel: _train, _fit, fit, _fit_context's wrapper, the caller.
-            warnings.warn(message + ".", UserWarning, stacklevel=5)
-            raise
-        finally:
-            # However training ended: else the process keeps the traced step.
-            _release_gradient_registrations(model)
-        history_ = {k: [float(v) for v in vs] for k, vs in history.history.items()}
-        done = _continued(before, history_, len(history.epoch), stopper)
-        if final:
-            self._set_fitted(fitted, *done, pixel_range)
-        return done
-
-    def _dataset(self, data, errors, shuffle_seed=None):
-        """make_dataset over ``data``: X, y, weights and file infos (each or None)."""
-        if data is None:
-            return None
-        *arrays, infos = data
-        return make_dataset(
-            *arrays,
-            image_shape=self.image_shape_,
-            batch_size=self.batch_size,
-            shuffle_seed=shuffle_seed,
-            errors=errors,
-            infos=infos,
-        )
-
-    def _set_fitted(self, model, history, n_epochs, best_epoch, pixel_range):
-        self.history_ = history
-        self.n_iter_ = n_epochs
-        self.best_epoch_ = best_epoch
-        self.pixel_range_ = pixel_range
-        self.model_ = model  # last: fit() tells a fitted estimator by it
 
     # -------------------------------------------------------------- predict
     def _positive_proba(self, X):
@@ -862,7 +632,7 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
         _check_pixel_range(X, getattr(self, "pixel_range_", None), type(self).__name__)
         verbose = 1 if self.verbose == 1 and len(X) > self.batch_size else 0
         with silence_retracing_warnings(), _file_errors(X) as errors:
-            dataset = self._dataset((X, None, None, None), errors)
+            dataset = make_batches(self, (X, None, None, None), errors)
             proba = self.model_.predict(dataset, verbose=verbose)
         return proba[: len(X), 0].astype(np.float64)
 
@@ -916,17 +686,3 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
         """
         positive = self._positive_proba(X)
         return self.classes_[(positive > 0.5).astype(int)]
-
-
-def _continued(before, history, n_epochs, stopper):
-    """(history, epochs, best epoch) of a training phase, continuing ``before``
-    (those of the previous phase of the fit, or None)."""
-    best_epoch = n_epochs
-    if stopper is not None and stopper.best_weights is not None:
-        best_epoch = stopper.best_epoch + 1  # the weights restored
-    if before is None:
-        return history, n_epochs, best_epoch
-    previous, previous_epochs, _ = before
-    keys = list(dict.fromkeys([*previous, *history]))
-    history = {k: previous.get(k, []) + history.get(k, []) for k in keys}
-    return history, previous_epochs + n_epochs, previous_epochs + best_epoch

@@ -1,7 +1,25 @@
-"""How CNNBinaryClassifier trains its network: the optimizer with its weight
-decay and learning-rate schedule, and the callbacks fit adds to the user's."""
+"""How CNNBinaryClassifier trains a built network: the optimizer with its weight
+decay and learning-rate schedule, the callbacks fit adds to the user's, and the
+training loop (train_model): Keras' fit over the batches of _inputs, early
+stopping, a KeyboardInterrupt after some epochs, and the fitted attributes it
+sets, also over the two phases of fine-tuning (used by _transfer).
+
+The functions taking ``est`` read its parameters and set its fitted attributes,
+as scikit-learn's private helpers take the estimator."""
+
+import warnings
 
 import keras
+
+from ._inputs import _file_errors, make_dataset
+from .utils._tf_compat import (
+    release_gradient_registrations as _release_gradient_registrations,
+)
+from .utils._tf_compat import release_iterators as _release_iterators
+from .utils._tf_compat import silence_retracing_warnings
+
+# The upper bound of the seeds fit draws from random_state.
+_MAX_SEED = 2**31 - 1
 
 # ReduceLROnPlateau's settings for learning_rate_schedule="plateau": the patience
 # is max(1, n_iter_no_change // 2), so the rate drops before early stopping ends.
@@ -83,3 +101,153 @@ def schedule_callbacks(schedule, *, monitor, n_iter_no_change):
             patience=max(1, n_iter_no_change // 2),
         )
     ]
+
+
+def compile_model(est, model, learning_rate, metrics, steps_per_epoch, epochs=None):
+    """Compile ``model`` (of frozen or trainable layers) with ``est``'s optimizer
+    at ``learning_rate`` over ``epochs`` (default ``est.epochs``), and create the
+    optimizer's variables."""
+    epochs = est.epochs if epochs is None else epochs
+    model.compile(
+        optimizer=make_optimizer(
+            est.optimizer,
+            learning_rate,
+            weight_decay=est.weight_decay,
+            schedule=est.learning_rate_schedule,
+            decay_steps=epochs * steps_per_epoch,
+        ),
+        loss="binary_crossentropy",
+        metrics=list(metrics),
+    )
+    # Creating the optimizer's variables now, not inside the first traced
+    # training step, spares TensorFlow a second trace of that step.
+    model.optimizer.build(model.trainable_variables)
+
+
+def train_model(
+    est,
+    model,
+    all_X,
+    train,
+    validation,
+    shuffle_seed,
+    pixel_range,
+    *,
+    epochs=None,
+    fitted=None,
+    before=None,
+    final=True,
+):
+    """Train ``model`` on ``train`` (X, y, weights, file infos), checking
+    ``validation`` (the same, or None) for early stopping, and set the fitted
+    attributes of ``est`` (if ``final``); after a KeyboardInterrupt, those of
+    the epochs that ended (see ``CNNBinaryClassifier.fit``'s Notes). ``all_X``
+    is the X given to fit: the files an error names.
+
+    ``epochs`` defaults to ``est.epochs``; ``fitted`` is the model the
+    estimator keeps (default ``model``; the whole network when ``model``
+    is its head); ``before`` is the (history, epochs, best epoch) of a
+    previous phase of this fit, which the fitted attributes continue.
+    Returns (history, epochs, best epoch), counting ``before``'s."""
+    epochs = est.epochs if epochs is None else epochs
+    fitted = model if fitted is None else fitted
+    callbacks = list(est.callbacks or [])
+    callbacks += schedule_callbacks(
+        est.learning_rate_schedule,
+        monitor="loss" if validation is None else "val_loss",
+        n_iter_no_change=est.n_iter_no_change,
+    )
+    stopper = None
+    if validation is not None:
+        stopper = keras.callbacks.EarlyStopping(
+            monitor="val_loss",
+            patience=est.n_iter_no_change,
+            restore_best_weights=True,
+        )
+        callbacks.append(stopper)
+    epoch_logs = _EpochLogs()
+    try:
+        with silence_retracing_warnings(), _file_errors(all_X) as errors:
+            validation = make_batches(est, validation, errors)
+            history = model.fit(
+                make_batches(est, train, errors, shuffle_seed),
+                epochs=epochs,
+                validation_data=validation,
+                callbacks=[epoch_logs, *callbacks],
+                shuffle=False,
+                verbose=est.verbose,
+            )
+    except KeyboardInterrupt as interrupt:
+        _release_iterators(interrupt)  # freed before the program stops
+        n_epochs = len(getattr(epoch_logs, "epochs", ()))
+        if not n_epochs and before is None:
+            raise  # fit() leaves the estimator unfitted
+        message = (
+            f"fit was interrupted (KeyboardInterrupt) after {n_epochs} "
+            f"completed epoch{'s' * (n_epochs != 1)} of {epochs}"
+            f"{' of fine-tuning' if before is not None else ''}: the "
+            "estimator is fitted and its model holds the weights so far"
+        )
+        if stopper is not None and stopper.best_weights is not None:
+            # What EarlyStopping.on_train_end, not reached, would have done.
+            model.set_weights(stopper.best_weights)
+            message += (
+                ", those of the best epoch early stopping had checked "
+                f"(epoch {stopper.best_epoch + 1})"
+            )
+        _set_fitted(
+            est,
+            fitted,
+            *_continued(before, epoch_logs.history(), n_epochs, stopper),
+            pixel_range,
+        )
+        # stacklevel: train_model, CNNBinaryClassifier._fit, fit, _fit_context's
+        # wrapper, the caller.
+        warnings.warn(message + ".", UserWarning, stacklevel=5)
+        raise
+    finally:
+        # However training ended: else the process keeps the traced step.
+        _release_gradient_registrations(model)
+    history_ = {k: [float(v) for v in vs] for k, vs in history.history.items()}
+    done = _continued(before, history_, len(history.epoch), stopper)
+    if final:
+        _set_fitted(est, fitted, *done, pixel_range)
+    return done
+
+
+def make_batches(est, data, errors, shuffle_seed=None):
+    """make_dataset over ``data``: X, y, weights and file infos (each or None),
+    at ``est``'s ``image_shape_`` and ``batch_size``."""
+    if data is None:
+        return None
+    *arrays, infos = data
+    return make_dataset(
+        *arrays,
+        image_shape=est.image_shape_,
+        batch_size=est.batch_size,
+        shuffle_seed=shuffle_seed,
+        errors=errors,
+        infos=infos,
+    )
+
+
+def _set_fitted(est, model, history, n_epochs, best_epoch, pixel_range):
+    est.history_ = history
+    est.n_iter_ = n_epochs
+    est.best_epoch_ = best_epoch
+    est.pixel_range_ = pixel_range
+    est.model_ = model  # last: fit() tells a fitted estimator by it
+
+
+def _continued(before, history, n_epochs, stopper):
+    """(history, epochs, best epoch) of a training phase, continuing ``before``
+    (those of the previous phase of the fit, or None)."""
+    best_epoch = n_epochs
+    if stopper is not None and stopper.best_weights is not None:
+        best_epoch = stopper.best_epoch + 1  # the weights restored
+    if before is None:
+        return history, n_epochs, best_epoch
+    previous, previous_epochs, _ = before
+    keys = list(dict.fromkeys([*previous, *history]))
+    history = {k: previous.get(k, []) + history.get(k, []) for k in keys}
+    return history, previous_epochs + n_epochs, previous_epochs + best_epoch

@@ -1,17 +1,23 @@
-"""build_transfer_model: a pretrained backbone with a new binary head, the
-network of CNNBinaryClassifier(backbone=...), and the fine-tuning of its top.
+"""CNNBinaryClassifier(backbone=...): build_transfer_model, a pretrained
+backbone with a new binary head, the fine-tuning of its top (unfreeze_top), and
+fit_transfer, the estimator's fit with a backbone.
 
 The network is built from three parts that share their layers: the whole model
 (images to probability), the feature model (images to pooled backbone
 features) and the head (pooled features to probability). Training the head on
 features computed once gives the same weights as training the whole model with
-its backbone frozen, at a fraction of the cost.
+its backbone frozen, at a fraction of the cost. fit_transfer trains the head so
+(or through the backbone when augmentation precedes it), then, with
+``fine_tune_layers``, the network in a second phase; each phase is a
+train_model of _training.
 """
 
 import itertools
+import math
 from dataclasses import dataclass
 
 import keras
+import numpy as np
 from keras import layers
 
 from ._architecture import (
@@ -22,6 +28,9 @@ from ._architecture import (
 )
 from ._backbones import BACKBONES, apply_backbone, backbone_layers, get_backbone
 from ._backbones._registry import _check_input_shape
+from ._inputs import _file_errors, make_dataset
+from ._training import _MAX_SEED, compile_model, train_model
+from .utils._tf_compat import silence_retracing_warnings
 
 
 @dataclass
@@ -205,3 +214,97 @@ def unfreeze_top(model, n_layers):
         if trainable and layer.weights:
             unfrozen.append(layer)
     return unfrozen
+
+
+def fit_transfer(est, X, data, pixel_range, metrics, seeds, rng):
+    """Fit ``est`` with its pretrained ``backbone``: train the head, the backbone
+    frozen (on features computed once, when nothing random precedes the
+    backbone and ``est._features_once``), then, with ``fine_tune_layers``,
+    fine-tune the network. ``data`` is (X, encoded y, weights, file infos),
+    ``seeds`` the (build, shuffle, split) seeds drawn by fit, ``rng`` its random
+    state, which draws the fine-tuning's shuffle seed."""
+    build_seed, shuffle_seed, split_seed = seeds
+    transfer = build_transfer_model(
+        est.image_shape_,
+        backbone=est.backbone,
+        weights=est.weights,
+        global_pooling=est.global_pooling or "average",
+        dense_units=est.dense_units,
+        dropout=est.dropout,
+        activation=est.activation,
+        augment=est.augment,
+        # The backbones take pixels in [0, 255].
+        rescale=255.0 if pixel_range == (0, 1) else None,
+        seed=build_seed,
+    )
+    model = transfer.model
+    train, validation = est._split_validation(data, split_seed)
+    steps = math.ceil(len(train[0]) / est.batch_size)
+    fine_tune = est.fine_tune_layers == "all" or est.fine_tune_layers > 0
+    if transfer.cacheable and est._features_once:
+        features = backbone_features(est, transfer.features, X, data[3])
+        head_train, head_validation = est._split_validation(
+            (features, *data[1:3], None), split_seed
+        )
+        compile_model(est, transfer.head, est.learning_rate, metrics, steps)
+        # model_ is compiled, with the optimizer that trains its head.
+        model.compile(
+            optimizer=transfer.head.optimizer,
+            loss="binary_crossentropy",
+            metrics=list(metrics),
+        )
+        done = train_model(
+            est,
+            transfer.head,
+            X,
+            head_train,
+            head_validation,
+            shuffle_seed,
+            pixel_range,
+            fitted=model,
+            final=not fine_tune,
+        )
+    else:
+        compile_model(est, model, est.learning_rate, metrics, steps)
+        done = train_model(
+            est,
+            model,
+            X,
+            train,
+            validation,
+            shuffle_seed,
+            pixel_range,
+            final=not fine_tune,
+        )
+    if not fine_tune:
+        return
+    unfreeze_top(model, est.fine_tune_layers)
+    compile_model(
+        est, model, est.fine_tune_learning_rate, metrics, steps, est.fine_tune_epochs
+    )
+    train_model(
+        est,
+        model,
+        X,
+        train,
+        validation,
+        int(rng.randint(0, _MAX_SEED)),
+        pixel_range,
+        epochs=est.fine_tune_epochs,
+        before=done,
+    )
+
+
+def backbone_features(est, features_model, X, infos):
+    """The pooled backbone features of every image of X (arrays or files,
+    decoded batch by batch), as a float32 array of shape (n, channels)."""
+    with silence_retracing_warnings(), _file_errors(X) as errors:
+        dataset = make_dataset(
+            X,
+            image_shape=est.image_shape_,
+            batch_size=est.batch_size,
+            errors=errors,
+            infos=infos,
+        )
+        features = features_model.predict(dataset, verbose=est.verbose)
+    return features[: len(X)].astype(np.float32, copy=False)

@@ -8,6 +8,7 @@ from sklearn.exceptions import NotFittedError
 from tensorflow.python.framework.config import is_op_determinism_enabled
 
 import skcnn._classifier
+import skcnn._training
 from skcnn import CNNBinaryClassifier
 
 from .conftest import class_sorted, write_pngs
@@ -144,14 +145,14 @@ def test_uint8_is_scaled_inside_the_network(digits, fast_params):
         clf.predict_proba(X.astype(np.float32)), clf.predict_proba(X), rtol=1e-6
     )
     seen = []
-    original = skcnn._classifier.make_dataset
+    original = skcnn._training.make_dataset
 
     def spy(X, *args, **kwargs):
         seen.append(X.dtype)
         return original(X, *args, **kwargs)
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(skcnn._classifier, "make_dataset", spy)
+        mp.setattr(skcnn._training, "make_dataset", spy)
         CNNBinaryClassifier(**fast_params, random_state=0).fit(X, y).predict(X)
     assert seen == [np.uint8, np.uint8]
 

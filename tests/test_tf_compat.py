@@ -12,7 +12,7 @@ import keras
 import numpy as np
 import pytest
 
-import skcnn._classifier
+import skcnn._training
 from skcnn import CNNBinaryClassifier
 from skcnn.utils._tf_compat import (
     RETRACING_MESSAGE,
@@ -91,7 +91,7 @@ def test_tensorflow_still_registers_what_fit_releases(digits, monkeypatch):
         seen.append((graphs, released))
         return released
 
-    monkeypatch.setattr(skcnn._classifier, "_release_gradient_registrations", spy)
+    monkeypatch.setattr(skcnn._training, "_release_gradient_registrations", spy)
     X, y = digits
     CNNBinaryClassifier(**FAST, random_state=0).fit(X, y)
     ((graphs, released),) = seen

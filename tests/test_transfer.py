@@ -13,6 +13,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.utils._param_validation import InvalidParameterError
 
 import skcnn
+import skcnn._transfer
 from skcnn import CNNBinaryClassifier
 from skcnn._backbones import backbone_layers, build_backbone, get_backbone
 
@@ -145,13 +146,13 @@ def test_features_once_equals_training_through_the_backbone(params, data, monkey
 def test_features_are_computed_once_per_fit(params, data, monkeypatch):
     X, y = data
     calls = []
-    original = CNNBinaryClassifier._backbone_features
+    original = skcnn._transfer.backbone_features
 
-    def spy(self, features_model, X, infos):
+    def spy(est, features_model, X, infos):
         calls.append(len(X))
-        return original(self, features_model, X, infos)
+        return original(est, features_model, X, infos)
 
-    monkeypatch.setattr(CNNBinaryClassifier, "_backbone_features", spy)
+    monkeypatch.setattr(skcnn._transfer, "backbone_features", spy)
     CNNBinaryClassifier(**{**params, "epochs": 3}).fit(X, y)
     assert calls == [len(X)]
     # with augmentation, something random precedes the backbone: no cache
