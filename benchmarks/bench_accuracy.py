@@ -97,7 +97,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[1])
     parser.add_argument("root", type=Path, help="data root (../shared/data)")
     parser.add_argument(
-        "--datasets", nargs="+", default=["pneumoniamnist", "cats_vs_dogs"]
+        "--datasets", nargs="*", default=["pneumoniamnist", "cats_vs_dogs"]
     )
     parser.add_argument("--cv-datasets", nargs="*", default=["covid_xray"])
     parser.add_argument(

@@ -29,9 +29,12 @@ trace the training and prediction functions, so they are excluded).
   same at every fit (``Adam(0.001, name="adam")``; Keras names each new one
   anew, "adam_1", "adam_2", ..., and TensorFlow's eager kernel cache keeps
   kernels per variable name) and, after ``fit``, the release of the model's
-  gradient registrations.
+  gradient registrations;
+* ``skcnn-backbone``: as ``skcnn``, with a pretrained-backbone classifier:
+  MobileNetV3-Small (random weights: nothing to download), frozen, then its
+  top 10 layers fine-tuned for one epoch, on the images upsampled to 32x32.
 
-The default, ``--path all``, runs the four, each in a fresh Python process
+The default, ``--path all``, runs the five, each in a fresh Python process
 started by this script, one after the other, and prints them side by side.
 
 ``--clear-session`` calls ``keras.backend.clear_session()`` between fits, to see
@@ -77,7 +80,13 @@ from skcnn import CNNBinaryClassifier, build_cnn  # noqa: E402
 
 TARGET_MB = 150.0
 ARCH = dict(filters=(32, 64), padding="valid", dropout=0.5)
-PATHS = ["skcnn", "skcnn-unreleased", "keras", "keras-fixed"]
+PATHS = ["skcnn", "skcnn-unreleased", "keras", "keras-fixed", "skcnn-backbone"]
+# skcnn-backbone: CNNBinaryClassifier on MobileNetV3-Small (random weights, no
+# download), frozen then its top 10 layers fine-tuned for an epoch, on the
+# images upsampled to 32x32 (the backbone's minimum).
+BACKBONE = dict(
+    backbone="mobilenet_v3_small", weights=None, fine_tune_layers=10, fine_tune_epochs=1
+)
 
 
 def rss_mb():
@@ -105,8 +114,9 @@ def make_fit(path, args):
     if path == "skcnn-unreleased":
         skcnn._training._release_gradient_registrations = lambda model: None
     if path.startswith("skcnn"):
+        arch = BACKBONE if path == "skcnn-backbone" else ARCH
         template = CNNBinaryClassifier(
-            **ARCH, epochs=args.epochs, batch_size=args.batch_size, verbose=0
+            **arch, epochs=args.epochs, batch_size=args.batch_size, verbose=0
         )
 
         def fit(X, y, i):
@@ -232,7 +242,8 @@ def main():
     )
     args = parser.parse_args()
 
-    X, y = digits_pair_images((7, 8), size=28)
+    size = 32 if args.path == "skcnn-backbone" else 28
+    X, y = digits_pair_images((7, 8), size=size)
     X, y = tile_images(X, y, args.n_samples, args.random_state)
     info = environment()
     if not args.quiet_environment:
@@ -254,7 +265,7 @@ def main():
         "n_samples": int(X.shape[0]),
         "image_shape": list(X.shape[1:]),
         "dtype": str(X.dtype),
-        "source": "sklearn digits 7 vs 8, upsampled to 28x28, tiled",
+        "source": f"sklearn digits 7 vs 8, upsampled to {size}x{size}, tiled",
     }
 
     if not args.quiet_environment:
