@@ -118,6 +118,51 @@ def _check_rate(name, value):
         )
 
 
+def _seed_sequence(seed):
+    """``next_seed()``: successive seeds from ``seed`` (None: None every time),
+    one per random layer or initializer, in the order the network is built."""
+    seeds = None if seed is None else itertools.count(int(seed))
+
+    def next_seed():
+        return None if seeds is None else next(seeds) % (2**31 - 1)
+
+    return next_seed
+
+
+def _check_head(dropout, dense_units):
+    """``dense_units`` as a tuple, after checking it and ``dropout``."""
+    _check_rate("dropout", dropout)
+    dense_units = tuple(dense_units)
+    for units in dense_units:
+        _check_int("dense_units", units, 1)
+    return dense_units
+
+
+def _head_layers(dense_units, dropout, activation, next_seed):
+    """The dense head, in order: ``Dense(u)`` per hidden unit count, a
+    ``Dropout(dropout)`` (none if 0) and the ``Dense(1, sigmoid)`` output."""
+    head = [
+        layers.Dense(
+            units,
+            activation=activation,
+            kernel_initializer=keras.initializers.GlorotUniform(seed=next_seed()),
+            name=f"dense{i}",
+        )
+        for i, units in enumerate(dense_units, start=1)
+    ]
+    if dropout:
+        head.append(layers.Dropout(dropout, seed=next_seed(), name="dropout"))
+    head.append(
+        layers.Dense(
+            1,
+            activation="sigmoid",
+            kernel_initializer=keras.initializers.GlorotUniform(seed=next_seed()),
+            name="output",
+        )
+    )
+    return head
+
+
 def _shrunk(size, window, padding, strides):
     if padding == "same":
         return -(-size // strides)
@@ -268,16 +313,9 @@ def build_cnn(
             f"Received: global_pooling={global_pooling!r}"
         )
     _check_rate("block_dropout", block_dropout)
-    _check_rate("dropout", dropout)
-    dense_units = tuple(dense_units)
-    for units in dense_units:
-        _check_int("dense_units", units, 1)
+    dense_units = _check_head(dropout, dense_units)
     blocks = _as_blocks(filters, convs_per_block)
-
-    seeds = None if seed is None else itertools.count(int(seed))
-
-    def next_seed():
-        return None if seeds is None else next(seeds) % (2**31 - 1)
+    next_seed = _seed_sequence(seed)
 
     def initializer():
         return keras.initializers.GlorotUniform(seed=next_seed())
@@ -333,19 +371,9 @@ def build_cnn(
     else:
         layer = _GLOBAL_POOLING_LAYERS[global_pooling]
         x = layer(name=f"global_{global_pooling}_pooling")(x)
-    for i, units in enumerate(dense_units, start=1):
-        x = layers.Dense(
-            units,
-            activation=activation,
-            kernel_initializer=initializer(),
-            name=f"dense{i}",
-        )(x)
-    if dropout:
-        x = layers.Dropout(dropout, seed=next_seed(), name="dropout")(x)
-    outputs = layers.Dense(
-        1, activation="sigmoid", kernel_initializer=initializer(), name="output"
-    )(x)
-    return keras.Model(inputs, outputs, name="cnn")
+    for layer in _head_layers(dense_units, dropout, activation, next_seed):
+        x = layer(x)
+    return keras.Model(inputs, x, name="cnn")
 
 
 def _check_size(layer, what, height, width, new):

@@ -196,10 +196,9 @@ class FeatureExtractor(_VersionedPickleMixin, TransformerMixin, BaseEstimator):
     def _build_model(self, image_shape):
         import keras
 
-        pooling = {
-            "average": keras.layers.GlobalAveragePooling2D,
-            "max": keras.layers.GlobalMaxPooling2D,
-        }[self.pooling]
+        from ._architecture import _GLOBAL_POOLING_LAYERS
+
+        pooling = _GLOBAL_POOLING_LAYERS[self.pooling]
         inputs = keras.Input(shape=image_shape, name="image")
         features, _ = apply_backbone(self.backbone, inputs, weights=self.weights)
         outputs = pooling(name=f"global_{self.pooling}_pooling")(features)

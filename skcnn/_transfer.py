@@ -12,7 +12,6 @@ its backbone frozen, at a fraction of the cost. fit_transfer trains the head so
 train_model of _training.
 """
 
-import itertools
 import math
 from dataclasses import dataclass
 
@@ -23,8 +22,9 @@ from keras import layers
 from ._architecture import (
     _GLOBAL_POOLING_LAYERS,
     _augmentation_layers,
-    _check_int,
-    _check_rate,
+    _check_head,
+    _head_layers,
+    _seed_sequence,
 )
 from ._backbones import BACKBONES, apply_backbone, backbone_layers, get_backbone
 from ._backbones._registry import _check_input_shape
@@ -133,15 +133,8 @@ def build_transfer_model(
             '`global_pooling` must be one of {"average", "max"}. '
             f"Received: global_pooling={global_pooling!r}"
         )
-    _check_rate("dropout", dropout)
-    dense_units = tuple(dense_units)
-    for units in dense_units:
-        _check_int("dense_units", units, 1)
-
-    seeds = None if seed is None else itertools.count(int(seed))
-
-    def next_seed():
-        return None if seeds is None else next(seeds) % (2**31 - 1)
+    dense_units = _check_head(dropout, dense_units)
+    next_seed = _seed_sequence(seed)
 
     inputs = keras.Input(shape=image_shape, name="image")
     x = inputs
@@ -160,25 +153,7 @@ def build_transfer_model(
     )
     pooled = pool(maps)
 
-    head_layers = [
-        layers.Dense(
-            units,
-            activation=activation,
-            kernel_initializer=keras.initializers.GlorotUniform(seed=next_seed()),
-            name=f"dense{i}",
-        )
-        for i, units in enumerate(dense_units, start=1)
-    ]
-    if dropout:
-        head_layers.append(layers.Dropout(dropout, seed=next_seed(), name="dropout"))
-    head_layers.append(
-        layers.Dense(
-            1,
-            activation="sigmoid",
-            kernel_initializer=keras.initializers.GlorotUniform(seed=next_seed()),
-            name="output",
-        )
-    )
+    head_layers = _head_layers(dense_units, dropout, activation, next_seed)
 
     def head_of(x):
         for layer in head_layers:

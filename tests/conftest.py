@@ -9,6 +9,19 @@ from skcnn.datasets import load_digits_pair
 # tests of input handling whose networks need not learn.
 FAST = {"filters": (8,), "epochs": 3, "learning_rate": 0.01, "verbose": 0}
 TINY = {**FAST, "filters": (2,), "epochs": 1, "batch_size": 8}
+# scikit-learn's estimator checks that need no data: what check_estimator can run
+# on ImageLoader and FeatureExtractor, whose input it cannot make.
+DATA_FREE_CHECKS = [
+    "check_estimator_cloneable",
+    "check_estimator_repr",
+    "check_no_attributes_set_in_init",
+    "check_parameters_default_constructible",
+    "check_do_not_raise_errors_in_init_or_set_params",
+    "check_get_params_invariance",
+    "check_set_params",
+    "check_estimator_tags_renamed",
+    "check_valid_tag_types",
+]
 
 
 @pytest.fixture(scope="session")

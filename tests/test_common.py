@@ -10,6 +10,8 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skcnn import CNNBinaryClassifier, ImageLoader
 
+from .conftest import DATA_FREE_CHECKS
+
 EXPECTED_FAILED_CHECKS = {
     "check_sample_weight_equivalence_on_dense_data": (
         "stochastic mini-batch training: a weight of 2 changes the batches, so it "
@@ -28,23 +30,10 @@ def test_sklearn_compatible_estimator(estimator, check):
 
 # ImageLoader takes file paths (its input tag is `string`): scikit-learn's
 # check_estimator cannot feed it data and refuses it with a SkipTestWarning, as it
-# does HashingVectorizer. These are its checks that need no data; what the others
-# cover (fit returns self, transform's output, pickling, n_jobs) is tested with
-# real image files in test_image.py.
-IMAGE_LOADER_CHECKS = [
-    "check_estimator_cloneable",
-    "check_estimator_repr",
-    "check_no_attributes_set_in_init",
-    "check_parameters_default_constructible",
-    "check_do_not_raise_errors_in_init_or_set_params",
-    "check_get_params_invariance",
-    "check_set_params",
-    "check_estimator_tags_renamed",
-    "check_valid_tag_types",
-]
-
-
-@pytest.mark.parametrize("check", IMAGE_LOADER_CHECKS)
+# does HashingVectorizer. DATA_FREE_CHECKS are its checks that need no data; what
+# the others cover (fit returns self, transform's output, pickling, n_jobs) is
+# tested with real image files in test_image.py.
+@pytest.mark.parametrize("check", DATA_FREE_CHECKS)
 def test_image_loader_checks_without_data(check):
     loader = ImageLoader(image_size=(8, 8), color_mode="grayscale")
     getattr(estimator_checks, check)("ImageLoader", loader)

@@ -21,7 +21,7 @@ from skcnn import FeatureExtractor, ImageLoader
 from skcnn._backbones import build_backbone, get_backbone
 from skcnn._backbones._registry import _set_weights
 
-from .conftest import write_pngs
+from .conftest import DATA_FREE_CHECKS, write_pngs
 
 SMALL = {"backbone": "mobilenet_v3_small", "weights": None}
 
@@ -285,21 +285,9 @@ def test_default_backbone_is_efficientnet_lite0(images):
 
 # scikit-learn's check_estimator cannot feed images (the `three_d_array` input
 # tag without `two_d_array`) and skips FeatureExtractor with a SkipTestWarning, as
-# it does ImageLoader. These are its checks that need no data; what the others
-# cover (fit returns self, transform's output, pickling, errors) is tested above.
-DATA_FREE_CHECKS = [
-    "check_estimator_cloneable",
-    "check_estimator_repr",
-    "check_no_attributes_set_in_init",
-    "check_parameters_default_constructible",
-    "check_do_not_raise_errors_in_init_or_set_params",
-    "check_get_params_invariance",
-    "check_set_params",
-    "check_estimator_tags_renamed",
-    "check_valid_tag_types",
-]
-
-
+# it does ImageLoader. DATA_FREE_CHECKS are its checks that need no data; what the
+# others cover (fit returns self, transform's output, pickling, errors) is tested
+# above.
 @pytest.mark.parametrize("check", DATA_FREE_CHECKS)
 def test_sklearn_checks_without_data(check):
     getattr(estimator_checks, check)("FeatureExtractor", FeatureExtractor(**SMALL))
