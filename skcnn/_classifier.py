@@ -72,12 +72,12 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
 
     Parameters
     ----------
-    filters : sequence of int or of tuple of int, default=(32, 64)
+    filters : sequence of int or of tuple of int, default=(16, 32, 64, 128)
         One entry per convolution block: the number of filters of each of its
         ``convs_per_block`` convolutions, or a tuple listing the filters of the
         block's convolutions one by one.
 
-    dropout : float, default=0.5
+    dropout : float, default=0.3
         Rate of the ``Dropout`` layer just before the output layer; 0 for none.
 
     kernel_size : int, default=3
@@ -109,13 +109,17 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
         Whether each convolution (then without bias) is followed by a
         ``BatchNormalization`` layer, before its activation.
 
-    global_pooling : {"average", "max"} or None, default=None
-        ``GlobalAveragePooling2D`` or ``GlobalMaxPooling2D`` instead of
-        ``Flatten`` between the convolution blocks and the dense head.
+    global_pooling : {"average", "max"} or None, default="average"
+        ``GlobalAveragePooling2D`` or ``GlobalMaxPooling2D`` between the
+        convolution blocks and the dense head; None: ``Flatten`` (as the
+        published tutorial networks).
 
-    augment : dict or None, default=None
+    augment : dict, "auto" or None, default="auto"
         Random data augmentation applied while training only, never at predict
-        time, seeded by ``random_state``. Keys, each optional: ``"flip"``
+        time, seeded by ``random_state``. "auto": ``{"flip": "horizontal",
+        "rotation": 0.05, "zoom": 0.1, "translation": 0.1}`` for a network trained
+        from scratch and none with a ``backbone`` (whose features are then
+        computed once per fit). None: none. A dict: keys, each optional: ``"flip"``
         ("horizontal", "vertical" or "horizontal_and_vertical") and factors in
         (0, 1] for ``"rotation"``, ``"zoom"``, ``"shear"``, ``"translation"`` and
         ``"contrast"`` (Keras' ``RandomFlip``, ``RandomRotation``, ... layers, see
@@ -135,7 +139,7 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
         ``pooling``, ``pool_size``, ``padding``, ``block_dropout`` and
         ``batch_norm`` then do not apply. Images need 1 or 3 channels and at
         least 32x32 pixels; the backbones were trained at 224x224. Without
-        ``augment``, the backbone's features of the training images are
+        augmentation (``augment`` "auto" or None), the backbone's features of the training images are
         computed once per fit and the head trained on them (see Notes).
 
     weights : "imagenet", None or path, default="imagenet"
@@ -186,14 +190,14 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
         The optimizer's ``weight_decay`` (decoupled, as in AdamW); None keeps the
         optimizer's own (none, except AdamW's 0.004).
 
-    learning_rate_schedule : {"cosine", "plateau"} or None, default=None
+    learning_rate_schedule : {"cosine", "plateau"} or None, default="cosine"
         None keeps ``learning_rate`` constant. "cosine": Keras' ``CosineDecay``
         from it to 0 over all the steps of ``epochs``. "plateau":
         ``ReduceLROnPlateau`` halves it after ``max(1, n_iter_no_change // 2)``
         epochs without improvement of the loss (the validation loss with
         ``early_stopping``); ``history_["learning_rate"]`` records it.
 
-    epochs : int, default=10
+    epochs : int, default=60
         Maximum number of passes over the training data.
 
     batch_size : int, default=32
@@ -284,7 +288,7 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
 
     Notes
     -----
-    With a ``backbone`` and no ``augment``, fit runs the frozen backbone once
+    With a ``backbone`` and no augmentation (``augment`` "auto" or None), fit runs the frozen backbone once
     over the training (and validation) images, keeping only their pooled
     features (``channels`` floats per image, batch by batch, also for image
     files), trains the head on them, then puts the trained head on the backbone
@@ -293,7 +297,7 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
     predictions up to float rounding), several times faster (see the user
     guide). The backbones take pixels in [0, 255]: float images in [0, 1] are
     multiplied by 255 inside the network. Training through the backbone (with
-    ``augment``, and while fine-tuning), the dropout layers inside it
+    an ``augment`` dict, and while fine-tuning), the dropout layers inside it
     (EfficientNetB0's stochastic depth) are active, as in Keras' own
     fine-tuning example; features computed once are computed without them.
 
@@ -340,7 +344,7 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
         "activation": [str],
         "batch_norm": ["boolean"],
         "global_pooling": [StrOptions({"average", "max"}), None],
-        "augment": [dict, None],
+        "augment": [dict, StrOptions({"auto"}), None],
         "backbone": [StrOptions(set(BACKBONES)), None],
         "weights": [str, os.PathLike, None],
         "fine_tune_layers": [
@@ -368,8 +372,8 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
 
     def __init__(
         self,
-        filters=(32, 64),
-        dropout=0.5,
+        filters=(16, 32, 64, 128),
+        dropout=0.3,
         *,
         kernel_size=3,
         convs_per_block=1,
@@ -380,8 +384,8 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
         dense_units=(),
         activation="relu",
         batch_norm=False,
-        global_pooling=None,
-        augment=None,
+        global_pooling="average",
+        augment="auto",
         backbone=None,
         weights="imagenet",
         fine_tune_layers=0,
@@ -391,8 +395,8 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
         optimizer="adam",
         learning_rate=0.001,
         weight_decay=None,
-        learning_rate_schedule=None,
-        epochs=10,
+        learning_rate_schedule="cosine",
+        epochs=60,
         batch_size=32,
         early_stopping=False,
         validation_fraction=0.1,
@@ -618,6 +622,11 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
         )
         compile_model(self, model, self.learning_rate, metrics, steps_per_epoch)
         return model
+
+    def _transfer_augment(self):
+        """The ``augment`` of the network on a pretrained backbone: none for
+        "auto", so that the backbone's features can be computed once."""
+        return None if isinstance(self.augment, str) else self.augment
 
     # Whether fit (_transfer.fit_transfer) may train the head of a frozen backbone
     # on features computed once (tests set it to False to compare with training

@@ -207,7 +207,7 @@ def fit_transfer(est, X, data, pixel_range, metrics, seeds, rng):
         dense_units=est.dense_units,
         dropout=est.dropout,
         activation=est.activation,
-        augment=est.augment,
+        augment=est._transfer_augment(),
         # The backbones take pixels in [0, 255].
         rescale=255.0 if pixel_range == (0, 1) else None,
         seed=build_seed,

@@ -5,9 +5,17 @@ import pytest
 
 from skcnn.datasets import load_digits_pair
 
+# The minimal network of skcnn's first releases (Flatten head, dropout 0.5, no
+# augmentation, constant learning rate): what learns in a few epochs, for tests.
+MINIMAL = {
+    "global_pooling": None,
+    "dropout": 0.5,
+    "augment": None,
+    "learning_rate_schedule": None,
+}
 # Cheap settings for tests: one small block, a few epochs. TINY, cheaper still, for
 # tests of input handling whose networks need not learn.
-FAST = {"filters": (8,), "epochs": 3, "learning_rate": 0.01, "verbose": 0}
+FAST = {**MINIMAL, "filters": (8,), "epochs": 3, "learning_rate": 0.01, "verbose": 0}
 TINY = {**FAST, "filters": (2,), "epochs": 1, "batch_size": 8}
 # scikit-learn's estimator checks that need no data: what check_estimator can run
 # on ImageLoader and FeatureExtractor, whose input it cannot make.

@@ -4,6 +4,8 @@ import pytest
 
 from skcnn import CNNBinaryClassifier, build_cnn
 
+from .conftest import MINIMAL
+
 
 def _layer_summary(model):
     """(class name, key config) of every layer but the input, in order."""
@@ -16,10 +18,14 @@ def _layer_summary(model):
     return out
 
 
+# What the published tutorial networks add to the options of the (today's) defaults.
+TUTORIAL = {"padding": "valid", "global_pooling": None, "augment": None}
+
+
 def test_mnist_7v8_tutorial_architecture():
     # Input 28x28x1, Conv2D(32,3x3,relu), MaxPool 2, Conv2D(64,3x3,relu), MaxPool 2,
     # Flatten, Dropout 0.5, Dense(1,sigmoid): 20,417 parameters.
-    model = build_cnn((28, 28, 1), filters=(32, 64), padding="valid", dropout=0.5)
+    model = build_cnn((28, 28, 1), filters=(32, 64), **TUTORIAL, dropout=0.5)
     assert model.count_params() == 20_417
     conv = {"kernel_size": (3, 3), "padding": "valid", "activation": "relu"}
     pool = {"pool_size": (2, 2), "padding": "valid"}
@@ -38,7 +44,7 @@ def test_covid_xray_tutorial_architecture():
     model = build_cnn(
         (224, 224, 3),
         filters=((32, 64), 64, 128),
-        padding="valid",
+        **TUTORIAL,
         block_dropout=0.25,
         dense_units=(64,),
         dropout=0.5,
@@ -71,7 +77,7 @@ def test_estimator_builds_the_tutorial_network(digits):
     X = np.zeros((4, 28, 28, 1), dtype=np.float32)
     y = [7, 8, 7, 8]
     clf = CNNBinaryClassifier(
-        filters=(32, 64), padding="valid", dropout=0.5, epochs=1, verbose=0
+        filters=(32, 64), **TUTORIAL, dropout=0.5, epochs=1, verbose=0
     ).fit(X, y)
     assert clf.model_.count_params() == 20_417
 
@@ -83,7 +89,7 @@ def test_convs_per_block():
 
 
 def test_uint8_rescaling_layer():
-    model = build_cnn((8, 8, 1), filters=(4,), rescale=1 / 255)
+    model = build_cnn((8, 8, 1), filters=(4,), rescale=1 / 255, augment=None)
     assert isinstance(model.layers[1], keras.layers.Rescaling)
     assert model.count_params() == build_cnn((8, 8, 1), filters=(4,)).count_params()
 
@@ -121,9 +127,8 @@ def test_bad_architecture_parameters(kwargs, match):
 
 
 def test_no_pooling_and_average_pooling():
-    assert not any(
-        "pool" in layer.name for layer in build_cnn((8, 8, 1), pooling=None).layers
-    )
+    model = build_cnn((8, 8, 1), pooling=None, global_pooling=None)
+    assert not any("pool" in layer.name for layer in model.layers)
     model = build_cnn((8, 8, 1), pooling="average")
     assert isinstance(model.get_layer("block1_pool"), keras.layers.AveragePooling2D)
 
@@ -147,7 +152,8 @@ def test_batch_norm_layers_and_parameters():
     # 8x8x1 -> Conv2D(4, 3x3, no bias): 36 -> BatchNormalization: 4 x (gamma, beta,
     # moving mean, moving variance) = 16 (8 trainable) -> relu -> MaxPool 4x4x4
     # -> Flatten 64 -> Dense(1): 65. 117 parameters, 109 trainable.
-    model = build_cnn((8, 8, 1), filters=(4,), batch_norm=True, dropout=0.0)
+    flat = {"global_pooling": None, "augment": None}
+    model = build_cnn((8, 8, 1), filters=(4,), batch_norm=True, dropout=0.0, **flat)
     assert [type(layer).__name__ for layer in model.layers[1:]] == [
         "Conv2D",
         "BatchNormalization",
@@ -173,7 +179,9 @@ def test_batch_norm_layers_and_parameters():
 def test_global_pooling_layers_and_parameters(global_pooling, layer):
     # 8x8x1 -> Conv2D(4, 3x3): 40 -> MaxPool -> global pooling: 4 values
     # -> Dense(1): 5. 45 parameters, whatever the image size.
-    model = build_cnn((8, 8, 1), filters=(4,), global_pooling=global_pooling)
+    model = build_cnn(
+        (8, 8, 1), filters=(4,), global_pooling=global_pooling, augment=None
+    )
     assert [type(x).__name__ for x in model.layers[1:]] == [
         "Conv2D",
         "MaxPooling2D",
@@ -203,13 +211,10 @@ def test_bad_batch_norm_and_global_pooling(kwargs, error, match):
 @pytest.fixture(scope="module")
 def batch_norm_cnn(digits):
     X, y = digits
-    params = {"filters": (8, 16), "epochs": 10, "batch_size": 16, "verbose": 0}
+    params = {**MINIMAL, "filters": (8, 16), "epochs": 10, "batch_size": 16}
+    params["global_pooling"] = "average"
     return CNNBinaryClassifier(
-        **params,
-        learning_rate=0.01,
-        batch_norm=True,
-        global_pooling="average",
-        random_state=0,
+        **params, learning_rate=0.01, batch_norm=True, random_state=0
     ).fit(X, y)
 
 

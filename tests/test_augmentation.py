@@ -25,7 +25,7 @@ def test_covid_recipe_layers():
 
 def test_every_augmentation_builds_and_trains(digits, fast_params):
     X, y = digits
-    clf = CNNBinaryClassifier(**fast_params, augment=EVERYTHING, random_state=0)
+    clf = CNNBinaryClassifier(**{**fast_params, "augment": EVERYTHING}, random_state=0)
     clf.fit(X, y)
     names = [layer.name for layer in clf.model_.layers]
     assert [n for n in names if n.startswith("augment_")] == [
@@ -42,7 +42,7 @@ def test_every_augmentation_builds_and_trains(digits, fast_params):
 def test_augmentation_only_while_training(digits, fast_params):
     X, y = digits
     augmented = CNNBinaryClassifier(
-        **fast_params, augment=COVID_RECIPE, random_state=0
+        **{**fast_params, "augment": COVID_RECIPE}, random_state=0
     ).fit(X, y)
     plain = CNNBinaryClassifier(**fast_params, random_state=0).fit(X, y)
     # Training saw augmented images: the weights differ from plain training.
@@ -51,7 +51,9 @@ def test_augmentation_only_while_training(digits, fast_params):
     # augmentation layers: nothing random happens at predict time.
     proba = augmented.predict_proba(X)
     np.testing.assert_array_equal(proba, augmented.predict_proba(X))
-    bare = build_cnn((8, 8, 1), filters=(8,), rescale=1 / 255)
+    bare = build_cnn(
+        (8, 8, 1), filters=(8,), rescale=1 / 255, global_pooling=None, augment=None
+    )
     for layer in bare.layers:
         if layer.weights:
             layer.set_weights(augmented.model_.get_layer(layer.name).get_weights())
@@ -63,7 +65,7 @@ def test_augmentation_only_while_training(digits, fast_params):
 def test_augmentation_is_reproducible(digits, fast_params):
     X, y = digits
     a, b = (
-        CNNBinaryClassifier(**fast_params, augment=EVERYTHING, random_state=3).fit(X, y)
+        CNNBinaryClassifier(**{**fast_params, "augment": EVERYTHING}, random_state=3).fit(X, y)
         for _ in range(2)
     )
     np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
@@ -88,9 +90,35 @@ def test_augmented_model_pickles(digits, fast_params):
     import pickle
 
     X, y = digits
-    clf = CNNBinaryClassifier(**fast_params, augment=EVERYTHING, random_state=0)
+    clf = CNNBinaryClassifier(**{**fast_params, "augment": EVERYTHING}, random_state=0)
     clf.fit(X, y)
     copy = pickle.loads(pickle.dumps(clf))
     assert isinstance(copy.model_.get_layer("augment_shear"), keras.layers.RandomShear)
     assert copy.model_.get_layer("augment_shear").x_factor == (-0.2, 0.2)
     np.testing.assert_array_equal(copy.predict_proba(X), clf.predict_proba(X))
+
+
+def test_auto_augmentation_is_the_default_recipe():
+    model = build_cnn((32, 32, 3), filters=(4,))  # augment="auto"
+    layers = {layer.name: layer for layer in model.layers if "augment" in layer.name}
+    assert list(layers) == [
+        "augment_flip",
+        "augment_rotation",
+        "augment_zoom",
+        "augment_translation",
+    ]
+    assert layers["augment_flip"].mode == "horizontal"
+    assert layers["augment_rotation"].factor == (-0.05, 0.05)
+    assert layers["augment_zoom"].height_factor == 0.1
+    assert layers["augment_translation"].width_factor == 0.1
+    assert not any("augment" in layer.name for layer in build_cnn(
+        (32, 32, 3), filters=(4,), augment=None
+    ).layers)
+
+
+def test_unknown_augment_string_is_refused(digits):
+    X, y = digits
+    with pytest.raises(ValueError, match="augment"):
+        CNNBinaryClassifier(augment="strong").fit(X, y)
+    with pytest.raises(TypeError, match='must be a dict, "auto" or None'):
+        build_cnn((8, 8, 1), augment="strong")

@@ -37,6 +37,7 @@ def test_loss_weighs_each_sample_by_sample_weight_times_class_weight(
     clf = CNNBinaryClassifier(
         filters=(4,),
         dropout=0,
+        augment=None,
         optimizer="sgd",
         learning_rate=1e-30,
         epochs=1,

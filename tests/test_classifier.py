@@ -11,7 +11,7 @@ import skcnn._classifier
 import skcnn._training
 from skcnn import CNNBinaryClassifier
 
-from .conftest import class_sorted, write_pngs
+from .conftest import MINIMAL, class_sorted, write_pngs
 
 
 # --------------------------------------------------------------- targets
@@ -53,7 +53,7 @@ def test_decision_function_is_log_odds_of_classes_1(fitted_cnn, digits):
 
 def test_learns_the_digits(digits):
     X, y = digits
-    clf = CNNBinaryClassifier(epochs=15, random_state=0, verbose=0)
+    clf = CNNBinaryClassifier(**MINIMAL, epochs=15, random_state=0, verbose=0)
     assert clf.fit(X, y).score(X, y) > 0.95
 
 
@@ -483,7 +483,7 @@ def test_fit_leaves_global_state_unchanged(digits, fast_params):
         random.getstate(),
     )
     numpy_before = np.random.get_state()
-    CNNBinaryClassifier(**fast_params, random_state=0, dropout=0.2).fit(X, y).predict(X)
+    CNNBinaryClassifier(**{**fast_params, "dropout": 0.2}, random_state=0).fit(X, y).predict(X)
     after = (
         is_op_determinism_enabled(),
         keras.config.dtype_policy().name,
@@ -563,9 +563,8 @@ def test_cosine_learning_rate_schedule(digits, fast_params):
     X, y = digits
     rates = _LearningRates()
     params = {**fast_params, "epochs": 4, "batch_size": 50, "learning_rate": 0.01}
-    clf = CNNBinaryClassifier(
-        **params, learning_rate_schedule="cosine", callbacks=[rates]
-    ).fit(X, y)
+    params["learning_rate_schedule"] = "cosine"
+    clf = CNNBinaryClassifier(**params, callbacks=[rates]).fit(X, y)
     steps = 4 * 8  # 353 images in batches of 50: 8 steps per epoch
     assert [step for step, _ in rates.seen] == [8, 16, 24, 32]
     expected = [
@@ -591,8 +590,13 @@ def test_plateau_learning_rate_schedule(
 
     monkeypatch.setattr(keras.callbacks, "ReduceLROnPlateau", Recording)
     clf = CNNBinaryClassifier(
-        **{**fast_params, "epochs": 7, "learning_rate": 1e-9, "dropout": 0.0},
-        learning_rate_schedule="plateau",
+        **{
+            **fast_params,
+            "epochs": 7,
+            "learning_rate": 1e-9,
+            "dropout": 0.0,
+            "learning_rate_schedule": "plateau",
+        },
         n_iter_no_change=5,
         early_stopping=early_stopping,
         random_state=0,
@@ -625,7 +629,6 @@ def test_batch_norm_predicts_well_after_a_short_fit(digits, fast_params):
     # stays near its initial 1 and inference-mode predictions are near chance
     # (0.507 measured).
     X, y = digits
-    clf = CNNBinaryClassifier(
-        **fast_params, batch_norm=True, global_pooling="average", random_state=0
-    ).fit(X, y)
+    params = {**fast_params, "global_pooling": "average"}
+    clf = CNNBinaryClassifier(**params, batch_norm=True, random_state=0).fit(X, y)
     assert clf.score(X, y) > 0.85

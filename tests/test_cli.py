@@ -101,3 +101,11 @@ def test_colour_modes_are_the_decoders():
     from skcnn.cli._options import _COLOR_MODES as cli_color_modes
 
     assert cli_color_modes == tuple(_COLOR_MODES)
+
+
+def test_default_epochs_are_the_classifiers():
+    """The CLI writes the default epochs out (no Keras at `--help`): the same."""
+    from skcnn import CNNBinaryClassifier
+    from skcnn.cli._options import _DEFAULT_EPOCHS
+
+    assert _DEFAULT_EPOCHS == CNNBinaryClassifier().epochs

@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 from sklearn.base import clone
 
+from skcnn._architecture import AUTO_AUGMENT
 from skcnn.cli import main
 from skcnn.datasets import load_digits_pair
 
@@ -109,19 +110,11 @@ def test_train_progress_summary_and_early_stopping(tmp_path, digits_dir, capsys)
 
 
 def test_train_augment(tmp_path, digits_dir, capsys):
-    from skcnn import CNNBinaryClassifier
-
-    if "augment" not in CNNBinaryClassifier().get_params():
-        pytest.skip("CNNBinaryClassifier has no `augment` parameter yet")
     out = tmp_path / "m.joblib"
-    argv = ["train", str(digits_dir), "--out", str(out), *TINY, "--augment"]
+    argv = ["train", str(digits_dir), "--out", str(out), *TINY, "--no-augment"]
     assert main([*argv, "--quiet"]) == 0
     assert capsys.readouterr().err == ""
-    assert joblib.load(out)[-1].augment == {
-        "shear": 0.2,
-        "zoom": 0.2,
-        "flip": "horizontal",
-    }
+    assert joblib.load(out)[-1].augment is None
 
 
 # ------------------------------------------------------------------ predict
@@ -517,6 +510,29 @@ def test_filters_syntax(values, filters):
 
 
 @pytest.mark.parametrize(
+    "argv, params",
+    [
+        ([], {"epochs": 60}),  # the others left to CNNBinaryClassifier
+        (["--augment"], {"augment": AUTO_AUGMENT, "epochs": 60}),
+        (["--no-augment", "--epochs", "5"], {"augment": None, "epochs": 5}),
+        (["--batch-norm"], {"batch_norm": True, "epochs": 60}),
+        (["--no-batch-norm"], {"batch_norm": False, "epochs": 60}),
+        (["--global-pooling", "none"], {"global_pooling": None, "epochs": 60}),
+        (["--global-pooling", "max"], {"global_pooling": "max", "epochs": 60}),
+        (["--learning-rate-schedule", "none"], {"learning_rate_schedule": None, "epochs": 60}),
+    ],
+)
+def test_options_turn_defaults_off(argv, params):
+    from skcnn.cli import _build_parser
+    from skcnn.cli._options import _cnn_params
+
+    args = _build_parser().parse_args(["train", "d", "--out", "m", *argv])
+    got = _cnn_params(args)
+    assert got.pop("class_weight") is None and got.pop("random_state") == 0
+    assert got == params
+
+
+@pytest.mark.parametrize(
     "argv, message",
     [
         (["--epochs", "0"], "argument --epochs: invalid positive integer value: '0'"),
@@ -573,15 +589,18 @@ def test_train_modern_network_options(tmp_path, digits_dir, capsys):
     assert len(clf.history_["learning_rate"]) == clf.n_iter_
 
 
-def test_modern_network_options_are_off_by_default(tmp_path, digits_dir):
+def test_train_without_options_keeps_the_classifiers_defaults(tmp_path, digits_dir):
+    from skcnn import CNNBinaryClassifier
+
     out = tmp_path / "m.joblib"
-    argv = ["train", str(digits_dir), "--out", str(out), *TINY, "--quiet"]
-    argv += ["--learning-rate-schedule", "cosine"]
+    argv = ["train", str(digits_dir), "--out", str(out), "--epochs", "1", "--quiet"]
     assert main(argv) == 0
     params = joblib.load(out)[-1].get_params()
-    assert params["learning_rate_schedule"] == "cosine"
-    assert params["batch_norm"] is False and params["global_pooling"] is None
-    assert params["weight_decay"] is None
+    defaults = CNNBinaryClassifier().get_params()
+    assert {k: v for k, v in params.items() if params[k] != defaults[k]} == {
+        "epochs": 1,
+        "random_state": 0,
+    }
 
 
 @pytest.mark.parametrize(

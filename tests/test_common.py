@@ -10,7 +10,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skcnn import CNNBinaryClassifier, ImageLoader
 
-from .conftest import DATA_FREE_CHECKS
+from .conftest import DATA_FREE_CHECKS, MINIMAL
 
 EXPECTED_FAILED_CHECKS = {
     "check_sample_weight_equivalence_on_dense_data": (
@@ -21,7 +21,7 @@ EXPECTED_FAILED_CHECKS = {
 
 
 @parametrize_with_checks(
-    [CNNBinaryClassifier(filters=(8,), epochs=10, learning_rate=0.01)],
+    [CNNBinaryClassifier(**MINIMAL, filters=(8,), epochs=10, learning_rate=0.01)],
     expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS,
 )
 def test_sklearn_compatible_estimator(estimator, check):

@@ -195,7 +195,8 @@ def test_build_cnn_is_a_scikeras_model_function():
         X, y = load_digits_pair(return_X_y=True)
         clf = KerasClassifier(
             model=build_cnn, model__input_shape=(8, 8, 1), model__filters=(8, 16),
-            model__rescale=1 / 255, model__seed=0, loss="binary_crossentropy",
+            model__rescale=1 / 255, model__seed=0, model__augment=None,
+            model__global_pooling=None, loss="binary_crossentropy",
             optimizer="adam", epochs=15, random_state=0, verbose=0,
         ).fit(X, y)
         print(json.dumps({

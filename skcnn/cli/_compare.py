@@ -32,9 +32,18 @@ _DATASETS = {
 
 
 # The CNN settings the bundled tasks run with unless given: small enough for
-# `skcnn compare` to finish in seconds, and with global max pooling, which finds a
-# digit wherever it is on the canvas.
-_BUNDLED_CNN = {"filters": (16, 32), "global_pooling": "max", "epochs": 10}
+# `skcnn compare` to finish in seconds, with global max pooling, which finds a
+# digit wherever it is on the canvas, and without the augmentation and
+# learning-rate decay of the defaults, which need more than 10 epochs (measured:
+# 0.507 accuracy on shifted-digits with them, 0.986 without).
+_BUNDLED_CNN = {
+    "filters": (16, 32),
+    "global_pooling": "max",
+    "dropout": 0.5,
+    "augment": None,
+    "learning_rate_schedule": None,
+    "epochs": 10,
+}
 
 
 def add_parser(subparsers):
@@ -84,7 +93,7 @@ def add_parser(subparsers):
         default=None,
         help="stratified folds (default 5)",
     )
-    _add_model_arguments(parser, epochs=20)
+    _add_model_arguments(parser)
     _add_random_state(parser, help="seed of the folds and of both models (default 0)")
     _add_json(parser)
     _add_quiet(parser)

@@ -3,8 +3,6 @@ CNNBinaryClassifier parameters they give."""
 
 import argparse
 
-# The augmentation of the COVID X-ray tutorial, passed by `--augment`.
-_AUGMENT_RECIPE = {"shear": 0.2, "zoom": 0.2, "flip": "horizontal"}
 # skcnn._decode._COLOR_MODES's names, written out so that `skcnn --help` imports
 # neither NumPy nor Pillow (tests/test_cli.py checks they are the same).
 _COLOR_MODES = ("grayscale", "rgb", "rgba")
@@ -88,6 +86,9 @@ def _filters_block(text):
 
 
 # --------------------------------------------------------------- arguments
+# CNNBinaryClassifier's default epochs, written out so that `skcnn --help` imports
+# no Keras (tests/test_cli.py checks it is the same).
+_DEFAULT_EPOCHS = 60
 # Options that configure the CNN only (argparse `dest` -> option), all with
 # default=SUPPRESS: left out, they keep CNNBinaryClassifier's defaults.
 _CNN_OPTIONS = {
@@ -172,7 +173,7 @@ def _add_folder_arguments(parser, folder="DIR"):
     _add_skip_bad(parser)
 
 
-def _add_model_arguments(parser, *, epochs):
+def _add_model_arguments(parser):
     """The options of the CNN (and class weights), shared by train and compare."""
     group = parser.add_argument_group(
         "CNN options (defaults are CNNBinaryClassifier's)"
@@ -184,7 +185,7 @@ def _add_model_arguments(parser, *, epochs):
         nargs="+",
         default=sup,
         metavar="BLOCK",
-        help="filters of each convolution block (default 32 64); a block of "
+        help="filters of each convolution block (default 16 32 64 128); a block of "
         "several convolutions lists their filters with commas: 32,32 64 or "
         "(32,32) (64,)",
     )
@@ -221,26 +222,29 @@ def _add_model_arguments(parser, *, epochs):
         type=_dropout_rate,
         default=sup,
         metavar="RATE",
-        help="dropout rate before the output layer (default 0.5)",
+        help="dropout rate before the output layer (default 0.3)",
     )
     group.add_argument(
         "--batch-norm",
-        action="store_true",
+        action=argparse.BooleanOptionalAction,
         default=sup,
-        help="batch normalization after every convolution, before its activation",
+        help="batch normalization after every convolution, before its activation "
+        "(default: none)",
     )
     group.add_argument(
         "--global-pooling",
-        choices=["average", "max"],
+        choices=["average", "max", "none"],
         default=sup,
-        help="global average or max pooling instead of flattening before the "
-        "dense head (default: flatten)",
+        help="global average or max pooling before the dense head, or none: "
+        "flatten (default average)",
     )
     group.add_argument(
         "--augment",
-        action="store_true",
+        action=argparse.BooleanOptionalAction,
         default=sup,
-        help="augment the training images (shear 0.2, zoom 0.2, horizontal flip)",
+        help="augment the training images: random horizontal flip, rotation by "
+        "up to 5%% of a turn, zoom and translation by up to 10%% (default: on "
+        "from scratch, off with --backbone)",
     )
     group.add_argument(
         "--learning-rate",
@@ -258,18 +262,18 @@ def _add_model_arguments(parser, *, epochs):
     )
     group.add_argument(
         "--learning-rate-schedule",
-        choices=["cosine", "plateau"],
+        choices=["cosine", "plateau", "none"],
         default=sup,
         help="cosine: decay the learning rate to 0 over the epochs; plateau: halve "
-        "it after max(1, n_iter_no_change // 2) epochs without a lower loss "
-        "(default: constant)",
+        "it after max(1, n_iter_no_change // 2) epochs without a lower loss; "
+        "none: constant (default cosine)",
     )
     group.add_argument(
         "--epochs",
         type=_positive_int,
         default=sup,
         metavar="N",
-        help=f"maximum number of epochs (default {epochs})",
+        help=f"maximum number of epochs (default {_DEFAULT_EPOCHS})",
     )
     group.add_argument(
         "--batch-size",
@@ -339,7 +343,6 @@ def _add_model_arguments(parser, *, epochs):
         default=None,
         help="weigh the classes inversely to their frequencies",
     )
-    parser.set_defaults(default_epochs=epochs)
 
 
 def _add_random_state(parser, help):
@@ -355,13 +358,18 @@ def _add_json(parser):
 def _cnn_params(args):
     """The CNNBinaryClassifier parameters the options of _add_model_arguments give."""
     params = {dest: getattr(args, dest) for dest in _CNN_OPTIONS if dest in args}
-    params.setdefault("epochs", args.default_epochs)
+    params.setdefault("epochs", _DEFAULT_EPOCHS)
     if "filters" in params:
         params["filters"] = tuple(params["filters"])
     if "dense_units" in params:
         params["dense_units"] = tuple(params["dense_units"])
-    if params.pop("augment", False):
-        params["augment"] = dict(_AUGMENT_RECIPE)
+    if "augment" in params:
+        from .._architecture import AUTO_AUGMENT
+
+        params["augment"] = dict(AUTO_AUGMENT) if params["augment"] else None
+    for dest in ("global_pooling", "learning_rate_schedule"):
+        if params.get(dest) == "none":
+            params[dest] = None
     if "validation_fraction" in params:
         params["early_stopping"] = True
     elif "n_iter_no_change" in params:

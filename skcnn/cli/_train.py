@@ -57,7 +57,7 @@ def add_parser(subparsers):
         "standardized pixels, which takes none of the CNN options",
     )
     _add_folder_arguments(parser)
-    _add_model_arguments(parser, epochs=10)
+    _add_model_arguments(parser)
     _add_random_state(parser, help="seed of the model (default 0)")
     _add_quiet(parser)
     parser.set_defaults(handler=run)
