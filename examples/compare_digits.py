@@ -14,8 +14,17 @@ from skcnn.datasets import load_digits_pair
 X, y = load_digits_pair(return_X_y=True)
 results = compare_estimators(
     {
+        # The MNIST tutorial's small network suits 8x8 images: Flatten head, no
+        # augmentation (the defaults are tuned for real image folders).
         "cnn": CNNBinaryClassifier(
-            filters=(32, 64), epochs=20, random_state=0, verbose=0
+            filters=(32, 64),
+            global_pooling=None,
+            dropout=0.5,
+            augment=None,
+            learning_rate_schedule=None,
+            epochs=20,
+            random_state=0,
+            verbose=0,
         ),
         "baseline": make_baseline(),
     },

@@ -32,8 +32,7 @@ def _augmentation_layers(augment, value_range, next_seed):
         augment = AUTO_AUGMENT
     if not isinstance(augment, dict):
         raise TypeError(
-            '`augment` must be a dict, "auto" or None. Received: '
-            f"augment={augment!r}"
+            f'`augment` must be a dict, "auto" or None. Received: augment={augment!r}'
         )
     unknown = sorted(set(augment) - set(_AUGMENT_KEYS))
     if unknown:

@@ -139,8 +139,9 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
         ``pooling``, ``pool_size``, ``padding``, ``block_dropout`` and
         ``batch_norm`` then do not apply. Images need 1 or 3 channels and at
         least 32x32 pixels; the backbones were trained at 224x224. Without
-        augmentation (``augment`` "auto" or None), the backbone's features of the training images are
-        computed once per fit and the head trained on them (see Notes).
+        augmentation (``augment`` "auto" or None), the backbone's features of
+        the training images are computed once per fit and the head trained on
+        them (see Notes).
 
     weights : "imagenet", None or path, default="imagenet"
         The backbone's weights: "imagenet" (downloaded by Keras on first use
@@ -288,8 +289,9 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
 
     Notes
     -----
-    With a ``backbone`` and no augmentation (``augment`` "auto" or None), fit runs the frozen backbone once
-    over the training (and validation) images, keeping only their pooled
+    With a ``backbone`` and no augmentation (``augment`` "auto" or None), fit
+    runs the frozen backbone once over the training (and validation) images,
+    keeping only their pooled
     features (``channels`` floats per image, batch by batch, also for image
     files), trains the head on them, then puts the trained head on the backbone
     in ``model_``: the same network, trained with the same seeds on the same

@@ -65,7 +65,9 @@ def test_augmentation_only_while_training(digits, fast_params):
 def test_augmentation_is_reproducible(digits, fast_params):
     X, y = digits
     a, b = (
-        CNNBinaryClassifier(**{**fast_params, "augment": EVERYTHING}, random_state=3).fit(X, y)
+        CNNBinaryClassifier(
+            **{**fast_params, "augment": EVERYTHING}, random_state=3
+        ).fit(X, y)
         for _ in range(2)
     )
     np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
@@ -111,9 +113,10 @@ def test_auto_augmentation_is_the_default_recipe():
     assert layers["augment_rotation"].factor == (-0.05, 0.05)
     assert layers["augment_zoom"].height_factor == 0.1
     assert layers["augment_translation"].width_factor == 0.1
-    assert not any("augment" in layer.name for layer in build_cnn(
-        (32, 32, 3), filters=(4,), augment=None
-    ).layers)
+    assert not any(
+        "augment" in layer.name
+        for layer in build_cnn((32, 32, 3), filters=(4,), augment=None).layers
+    )
 
 
 def test_unknown_augment_string_is_refused(digits):

@@ -483,7 +483,9 @@ def test_fit_leaves_global_state_unchanged(digits, fast_params):
         random.getstate(),
     )
     numpy_before = np.random.get_state()
-    CNNBinaryClassifier(**{**fast_params, "dropout": 0.2}, random_state=0).fit(X, y).predict(X)
+    CNNBinaryClassifier(**{**fast_params, "dropout": 0.2}, random_state=0).fit(
+        X, y
+    ).predict(X)
     after = (
         is_op_determinism_enabled(),
         keras.config.dtype_policy().name,

@@ -519,7 +519,10 @@ def test_filters_syntax(values, filters):
         (["--no-batch-norm"], {"batch_norm": False, "epochs": 60}),
         (["--global-pooling", "none"], {"global_pooling": None, "epochs": 60}),
         (["--global-pooling", "max"], {"global_pooling": "max", "epochs": 60}),
-        (["--learning-rate-schedule", "none"], {"learning_rate_schedule": None, "epochs": 60}),
+        (
+            ["--learning-rate-schedule", "none"],
+            {"learning_rate_schedule": None, "epochs": 60},
+        ),
     ],
 )
 def test_options_turn_defaults_off(argv, params):
