@@ -13,6 +13,7 @@ _LAZY = {
     "make_baseline": "._baseline",
     "compare_estimators": "._compare",
     "format_comparison": "._compare",
+    "paired_difference": "._compare",
     "ImageLoader": "._image",
     "load_image_folder": "._image",
     "find_bad_images": "._image",

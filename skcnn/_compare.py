@@ -135,3 +135,97 @@ def format_comparison(results):
             f"{params:>17}"
         )
     return "\n".join(lines)
+
+
+def paired_difference(
+    results, model, reference="baseline", *, metric="accuracy", test_train_ratio
+):
+    """Mean per-fold difference ``model - reference`` of compare_estimators'
+    scores, with the corrected resampled t-test of Nadeau and Bengio (2003).
+
+    The folds of a cross-validation share most of their training data, so their
+    scores are not independent and the plain paired t-test is overconfident.
+    Nadeau and Bengio's correction inflates the variance of the mean difference
+    from ``var / k`` to ``(1 / k + n_test / n_train) * var`` (``var`` the sample
+    variance of the ``k`` per-fold differences), with ``k - 1`` degrees of freedom.
+
+    Parameters
+    ----------
+    results : dict
+        What :func:`compare_estimators` returns.
+
+    model, reference : str
+        The two estimators' names in ``results``.
+
+    metric : {"accuracy", "roc_auc"}, default="accuracy"
+        The per-fold score to compare.
+
+    test_train_ratio : float
+        Test over training samples of a fold: ``1 / (k - 1)`` for k-fold
+        cross-validation.
+
+    Returns
+    -------
+    difference : dict
+        ``mean`` (of the per-fold differences), ``ci_low`` and ``ci_high`` (its
+        95% confidence interval), ``t`` and ``p_value`` (two-sided, for a mean
+        difference of 0) and ``folds``. With a single fold, only ``mean`` and
+        ``folds``; the others are None.
+    """
+    from scipy import stats
+
+    first = np.asarray(results[model][metric], dtype=float)
+    second = np.asarray(results[reference][metric], dtype=float)
+    if first.shape != second.shape:
+        raise ValueError(
+            f"{model!r} and {reference!r} were scored on different folds: "
+            f"{first.size} and {second.size} scores."
+        )
+    differences = first - second
+    k = differences.size
+    out = {"mean": float(np.mean(differences)), "folds": int(k)}
+    out.update(ci_low=None, ci_high=None, t=None, p_value=None)
+    if k < 2:
+        return out
+    se = math.sqrt((1 / k + test_train_ratio) * np.var(differences, ddof=1))
+    half = float(stats.t.ppf(0.975, k - 1)) * se
+    out.update(ci_low=out["mean"] - half, ci_high=out["mean"] + half)
+    if se > 0:
+        t = out["mean"] / se
+        out.update(t=float(t), p_value=float(2 * stats.t.sf(abs(t), k - 1)))
+    else:  # every fold gave the same difference
+        out.update(p_value=1.0 if out["mean"] == 0 else 0.0)
+    return out
+
+
+def format_differences(results, reference="baseline", *, test_train_ratio):
+    """Lines ``model - reference`` for every other model of ``results``: the
+    mean per-fold difference of accuracy and ROC AUC, with the 95% confidence
+    interval and p-value of :func:`paired_difference`."""
+    lines = []
+    for name in results:
+        if name == reference:
+            continue
+        parts = []
+        for metric, label in (("accuracy", "accuracy"), ("roc_auc", "ROC AUC")):
+            d = paired_difference(
+                results,
+                name,
+                reference,
+                metric=metric,
+                test_train_ratio=test_train_ratio,
+            )
+            text = f"{label} {d['mean']:+.3f}"
+            if d["ci_low"] is not None:
+                text += (
+                    f" (95% CI {d['ci_low']:+.3f} to {d['ci_high']:+.3f}, "
+                    f"p = {d['p_value']:.3g})"
+                )
+            parts.append(text)
+        lines.append(f"{name} - {reference}: " + ", ".join(parts))
+    if lines and len(results[reference]["accuracy"]) > 1:
+        lines.append(
+            "(mean per-fold differences; intervals and p-values from the corrected "
+            "resampled t-test of Nadeau and Bengio, for folds sharing training data)"
+        )
+    return "\n".join(lines)

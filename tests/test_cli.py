@@ -27,6 +27,13 @@ def test_compare_json(capsys):
     # max pooling, dense 32 + 1.
     assert result["models"]["cnn"]["trainable_params"] == 4833
     assert "filters=(16, 32), global_pooling='max'" in result["dataset"]
+    # the paired comparison of the two on the same folds
+    models = result["models"]
+    for metric in ("accuracy", "roc_auc"):
+        d = result["differences"]["cnn - baseline"][metric]
+        per_fold = np.subtract(models["cnn"][metric], models["baseline"][metric])
+        assert d["mean"] == pytest.approx(per_fold.mean())
+        assert d["folds"] == 2 and d["ci_low"] <= d["mean"] <= d["ci_high"]
 
 
 def test_compare_bundled_settings_yield_to_given_options(capsys):

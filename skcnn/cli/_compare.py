@@ -106,7 +106,12 @@ def run(args):
 
     from .._baseline import make_baseline
     from .._classifier import CNNBinaryClassifier
-    from .._compare import compare_estimators, format_comparison
+    from .._compare import (
+        compare_estimators,
+        format_comparison,
+        format_differences,
+        paired_difference,
+    )
 
     if args.folds is not None and args.folds < 2:
         raise ValueError(f"--folds must be at least 2, got {args.folds}")
@@ -229,7 +234,19 @@ def run(args):
         random_state=args.random_state,
         verbose=0 if args.quiet else 1,
     )
+    # Test over training images of a fold: 1 / (k - 1) for k folds.
+    ratio = 1 / (folds - 1) if n_test is None else n_test / (len(y) - n_test)
     if args.json:
+        differences = {
+            f"{name} - baseline": {
+                metric: paired_difference(
+                    results, name, metric=metric, test_train_ratio=ratio
+                )
+                for metric in ("accuracy", "roc_auc")
+            }
+            for name in results
+            if name != "baseline"
+        }
         summary = {
             "dataset": dataset,
             "n_samples": int(len(y)) - (n_test or 0),
@@ -238,6 +255,7 @@ def run(args):
             "epochs": params["epochs"],
             "random_state": args.random_state,
             "models": results,
+            "differences": differences,
         }
         if n_test is not None:
             summary["test"] = {"data": args.test, "n_samples": n_test}
@@ -248,6 +266,7 @@ def run(args):
         print(json.dumps(summary, indent=2))
     else:
         print(format_comparison(results))
+        print(format_differences(results, test_train_ratio=ratio))
     return 0
 
 
