@@ -65,8 +65,11 @@ def test_compare_table_and_progress(capsys):
     captured = capsys.readouterr()
     lines = captured.out.splitlines()
     assert lines[0].split()[:3] == ["model", "accuracy", "ROC"]
-    assert [line.split()[0] for line in lines[2:]] == ["cnn", "baseline"]
+    assert [line.split()[0] for line in lines[2:4]] == ["cnn", "baseline"]
     assert "±" in lines[2]
+    assert lines[4].startswith("cnn - baseline: accuracy ")
+    assert "95% CI" in lines[4] and "Nadeau and Bengio" in lines[5]
+    assert len(lines) == 6
     # One progress line per fold and model, on stderr.
     assert sum(line.startswith("fold ") for line in captured.err.splitlines()) == 4
 
