@@ -3,6 +3,7 @@ decoding itself is skcnn._decode's)."""
 
 import numbers
 import os
+import re
 import warnings
 
 import numpy as np
@@ -130,6 +131,7 @@ def load_image_folder(
     follow_links=False,
     formats=("jpeg", "png", "bmp", "gif", "webp", "tiff"),
     labels="inferred",
+    groups=None,
 ):
     """List the image files of a class-per-subfolder directory, with their labels.
 
@@ -163,6 +165,17 @@ def load_image_folder(
         of an unlabelled folder (for instance images to predict), searched
         recursively, whatever its subfolders.
 
+    groups : str, callable or None, default=None
+        Adds ``groups`` to the result: the group of each file, such as the
+        patient of a chest X-ray, for group-aware cross-validation
+        (:class:`~sklearn.model_selection.StratifiedGroupKFold`) so that no
+        patient has images on both sides of a split. A str is a regular
+        expression searched in each file name (not its folders): the group is its
+        first parenthesized group, or the whole match if it has none; a file
+        name it does not match is an error naming it. For instance
+        ``r"(person\\d+)_"`` for ``person1_bacteria_1.jpeg``. A callable is
+        called with each file's path and returns its group.
+
     Returns
     -------
     data : :class:`~sklearn.utils.Bunch`
@@ -177,6 +190,8 @@ def load_image_folder(
         target_names : ndarray of str of shape (2,) or (0,)
             The class names, sorted or in ``class_names`` order; empty when
             ``labels=None``.
+        groups : ndarray of shape (n_samples,)
+            The group of each file, only when ``groups`` is given.
         DESCR : str
             A description of what was found.
 
@@ -251,12 +266,13 @@ def load_image_folder(
                 f"No image file found in {root!r} (searched recursively for the "
                 f"extensions {list(extensions)})."
             )
-        return Bunch(
+        data = Bunch(
             filenames=np.array(filenames, dtype=str),
             target=None,
             target_names=np.array([], dtype=str),
             DESCR=f"{len(filenames)} unlabelled image files under {root!r}.",
         )
+        return _with_groups(data, groups)
     if not (isinstance(labels, str) and labels == "inferred"):
         raise ValueError(
             '`labels` must be "inferred" (labels from the class folders) or None '
@@ -312,7 +328,7 @@ def load_image_folder(
         filenames.extend(files)
         target.extend([name] * len(files))
     counts = ", ".join(f"{target.count(name)} {name!r}" for name in class_names)
-    return Bunch(
+    data = Bunch(
         filenames=np.array(filenames, dtype=str),
         target=np.array(target, dtype=str),
         target_names=np.array(class_names, dtype=str),
@@ -320,6 +336,46 @@ def load_image_folder(
             f"{len(filenames)} image files in the class folders of {root!r}: {counts}."
         ),
     )
+    return _with_groups(data, groups)
+
+
+def _with_groups(data, groups):
+    """``data`` with ``groups`` (see load_image_folder) added, and counted in
+    its DESCR."""
+    if groups is None:
+        return data
+    if callable(groups):
+        found = [groups(path) for path in data.filenames]
+    elif isinstance(groups, str):
+        try:
+            pattern = re.compile(groups)
+        except re.error as exc:
+            raise ValueError(
+                f"`groups` is not a valid regular expression: {groups!r} ({exc})."
+            ) from None
+        found, unmatched = [], []
+        for path in data.filenames:
+            match = pattern.search(os.path.basename(path))
+            if match is None:
+                unmatched.append(str(path))
+                continue
+            found.append(match.group(1) if pattern.groups else match.group(0))
+        if unmatched:
+            shown = ", ".join(repr(p) for p in unmatched[:5])
+            more = f" and {len(unmatched) - 5} more" if len(unmatched) > 5 else ""
+            raise ValueError(
+                f"`groups` {groups!r} matches no part of the file name of "
+                f"{len(unmatched)} of {len(data.filenames)} images: {shown}{more}."
+            )
+    else:
+        raise TypeError(
+            "`groups` must be a regular expression (str), a callable or None. "
+            f"Received: groups={groups!r}"
+        )
+    data.groups = np.asarray(found)
+    n_groups = len(np.unique(data.groups))
+    data.DESCR += f" {n_groups} groups."
+    return data
 
 
 def _check_paths(X):

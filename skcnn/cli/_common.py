@@ -158,7 +158,7 @@ def _without(bad, paths, *arrays):
 
 
 # ------------------------------------------------------------ image folders
-def _labelled_folder(folder, class_names, option="--class-names"):
+def _labelled_folder(folder, class_names, option="--class-names", groups=None):
     """load_image_folder(folder), with errors about its class folders that say
     what to do on the command line."""
     from .._image import _check_not_splits, _class_folders, load_image_folder
@@ -183,7 +183,7 @@ def _labelled_folder(folder, class_names, option="--class-names"):
                 f"{option} {' '.join(class_names)}: {missing} not found among the "
                 f"class folders of {folder!r}, {found}."
             )
-    return load_image_folder(folder, class_names=class_names)
+    return load_image_folder(folder, class_names=class_names, groups=groups)
 
 
 def _infer_image_format(paths):

@@ -2,6 +2,7 @@
 folds (or fitted on one folder and scored on another)."""
 
 import json
+import sys
 
 from ._common import (
     _counts,
@@ -93,6 +94,15 @@ def add_parser(subparsers):
         default=None,
         help="stratified folds (default 5)",
     )
+    parser.add_argument(
+        "--groups",
+        default=None,
+        metavar="REGEX",
+        help="keep the images of a group (a patient, say) in one fold: the group "
+        "of an image is this regular expression's first parenthesized group in "
+        "its file name, e.g. '(person[0-9]+)_' for person1_bacteria_1.jpeg "
+        "(StratifiedGroupKFold)",
+    )
     _add_model_arguments(parser)
     _add_random_state(parser, help="seed of the folds and of both models (default 0)")
     _add_json(parser)
@@ -119,6 +129,13 @@ def run(args):
         raise ValueError(
             "--folds and --test exclude each other: with --test TESTDIR the models "
             "are fitted on all of DIR and scored on TESTDIR, not cross-validated."
+        )
+    if args.groups is not None and args.data is None:
+        raise ValueError("--groups applies to the images of DIR: give DIR.")
+    if args.groups is not None and args.test is not None:
+        raise ValueError(
+            "--groups and --test exclude each other: --groups makes the folds of "
+            "a cross-validation of DIR."
         )
     folds = args.folds or 5
     params = _cnn_params(args)
@@ -167,10 +184,12 @@ def run(args):
     else:
         from .._image import ImageLoader, _class_folders, load_image_folder
 
-        data = _labelled_folder(args.data, args.class_names)
+        data = _labelled_folder(args.data, args.class_names, groups=args.groups)
         names = list(data.target_names)
         bad = _skip_bad(args, data.filenames)
-        files, y = _without(bad, data.filenames, data.target)
+        files, y, groups = _without(
+            bad, data.filenames, data.target, data.get("groups", data.target)
+        )
         skipped += bad
         image_size, color_mode, how = _image_format(args, files)
         loader = ImageLoader(image_size=image_size, color_mode=color_mode)
@@ -185,6 +204,8 @@ def run(args):
         counts = _counts(y, names)
         if bad:
             counts += f", {_plural(len(bad), 'unreadable file')} skipped"
+        if args.groups is not None:
+            counts += f", {_plural(len(np.unique(groups)), 'group')}"
         dataset = f"images of {args.data!r} ({counts})"
         if args.test is not None:
             found = _class_folders(args.test)
@@ -212,8 +233,21 @@ def run(args):
     }
     if "backbone" in params:
         estimators["features"] = _features_pipeline(params, args)
-    if n_test is None:
-        cv = folds
+    if n_test is None and args.groups is not None:
+        from sklearn.model_selection import StratifiedGroupKFold
+
+        splitter = StratifiedGroupKFold(
+            n_splits=folds, shuffle=True, random_state=args.random_state
+        )
+        cv = list(splitter.split(X, y, groups))
+        how = f"{_plural(folds, 'stratified group fold')}"
+    elif n_test is None:
+        from sklearn.model_selection import StratifiedKFold
+
+        splitter = StratifiedKFold(
+            n_splits=folds, shuffle=True, random_state=args.random_state
+        )
+        cv = list(splitter.split(X, y))
         how = f"{_plural(folds, 'stratified fold')}"
     else:
         # One split: all of DIR to fit, all of TESTDIR to score.
@@ -226,6 +260,16 @@ def run(args):
         else f"{len(y) - n_test} training and {_plural(n_test, 'test image')}"
     )
     _progress(args, f"Comparing on {dataset}: {n_images} of shape {X.shape[1:]}, {how}")
+    duplicates = _duplicates_across(X, cv)
+    if duplicates:
+        # Shown even with --quiet, as the skipped files: it changes the scores.
+        print(
+            f"Warning: {_plural(duplicates, 'scored image')} "
+            f"{'has' if duplicates == 1 else 'have'} an exact duplicate (same decoded "
+            "pixels) among the images its model "
+            "was fitted on: their scores are inflated.",
+            file=sys.stderr,
+        )
     results = compare_estimators(
         estimators,
         X,
@@ -234,8 +278,10 @@ def run(args):
         random_state=args.random_state,
         verbose=0 if args.quiet else 1,
     )
-    # Test over training images of a fold: 1 / (k - 1) for k folds.
-    ratio = 1 / (folds - 1) if n_test is None else n_test / (len(y) - n_test)
+    # Test over training images of a fold (about 1 / (k - 1) for k folds).
+    ratio = np.mean([len(test) for _, test in cv]) / np.mean(
+        [len(train) for train, _ in cv]
+    )
     if args.json:
         differences = {
             f"{name} - baseline": {
@@ -256,6 +302,7 @@ def run(args):
             "random_state": args.random_state,
             "models": results,
             "differences": differences,
+            "duplicates": duplicates,
         }
         if n_test is not None:
             summary["test"] = {"data": args.test, "n_samples": n_test}
@@ -268,6 +315,19 @@ def run(args):
         print(format_comparison(results))
         print(format_differences(results, test_train_ratio=ratio))
     return 0
+
+
+def _duplicates_across(X, cv):
+    """Number of (fold, scored image) pairs whose image has an exact duplicate,
+    same decoded pixels, among the fold's training images."""
+    import hashlib
+
+    digests = [hashlib.sha1(image.tobytes()).digest() for image in X]
+    count = 0
+    for train, test in cv:
+        seen = {digests[i] for i in train}
+        count += sum(digests[i] in seen for i in test)
+    return count
 
 
 def _features_pipeline(params, args):
