@@ -171,8 +171,8 @@ def load_image_folder(
         (:class:`~sklearn.model_selection.StratifiedGroupKFold`) so that no
         patient has images on both sides of a split. A str is a regular
         expression searched in each file name (not its folders): the group is its
-        first parenthesized group, or the whole match if it has none; a file
-        name it does not match is an error naming it. For instance
+        first parenthesized group that matched, or the whole match if none did; a
+        file name it does not match is an error naming it. For instance
         ``r"(person\\d+)_"`` for ``person1_bacteria_1.jpeg``. A callable is
         called with each file's path and returns its group.
 
@@ -359,7 +359,9 @@ def _with_groups(data, groups):
             if match is None:
                 unmatched.append(str(path))
                 continue
-            found.append(match.group(1) if pattern.groups else match.group(0))
+            # The first parenthesized group that took part in the match.
+            taken = [g for g in match.groups() if g is not None]
+            found.append(taken[0] if taken else match.group(0))
         if unmatched:
             shown = ", ".join(repr(p) for p in unmatched[:5])
             more = f" and {len(unmatched) - 5} more" if len(unmatched) > 5 else ""

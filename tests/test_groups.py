@@ -43,6 +43,9 @@ def test_groups_from_a_regular_expression(folder):
     # without a parenthesized group: the whole match
     whole = load_image_folder(folder, groups=r"person\d+")
     assert whole.groups.tolist() == expected
+    # alternatives: the first parenthesized group that matched
+    either = load_image_folder(folder, groups=r"(person1\d)_|(person\d)_")
+    assert either.groups.tolist() == expected
     # not asked for: no groups
     assert "groups" not in load_image_folder(folder)
 
