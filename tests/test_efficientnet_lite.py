@@ -182,6 +182,26 @@ def test_read_state_dict_refuses_truncated_data(tmp_path, monkeypatch):
         read_state_dict(path)
 
 
+class _HugeData:
+    """A storage's data claiming 2**40 float32 elements (4 TiB), holding none."""
+
+    size = 2**40
+    dtype = np.dtype(np.float32)
+
+    def tobytes(self):
+        return b""
+
+
+def test_read_state_dict_checks_a_storage_fits_before_reading_it(tmp_path, monkeypatch):
+    # Reading 4 TiB would be a MemoryError (or worse); the file is checked first.
+    huge = _HugeData()
+    path = tmp_path / "huge.pth"
+    state = {"x": _Tensor(_Storage("0", huge), 0, (4,), (1,))}
+    _write_legacy(path, state, {"0": huge}, monkeypatch)
+    with pytest.raises(ValueError, match="ends inside the data of storage '0'"):
+        read_state_dict(path)
+
+
 def _rewrite_state_dict(path, state, monkeypatch):
     """Write ``state`` (name -> array) as a legacy torch file, a storage each."""
     tensors, storages = {}, {}

@@ -29,6 +29,7 @@ refused with a clear error.
 """
 
 import collections
+import os
 import pickle
 import sys
 from pathlib import Path
@@ -200,6 +201,13 @@ def _read_storage(file, storage, path):
             f"elements; got {got}."
         )
     nbytes = storage.numel * storage.dtype.itemsize
+    # Checked before reading: read(n) allocates n bytes up front, and a crafted
+    # element count could ask for terabytes.
+    here = file.tell()
+    left = file.seek(0, os.SEEK_END) - here
+    file.seek(here)
+    if nbytes > left:
+        raise ValueError(f"{path} ends inside the data of storage {storage.key!r}.")
     data = file.read(nbytes)
     if len(data) != nbytes:
         raise ValueError(f"{path} ends inside the data of storage {storage.key!r}.")
