@@ -55,7 +55,7 @@ def add_parser(subparsers):
             "Cross-validate CNNBinaryClassifier and the logistic-regression baseline "
             "(make_baseline) on the same stratified folds and print accuracy, ROC "
             "AUC, fit and predict times and trainable parameters, then each model "
-            "minus the baseline: the mean per-fold difference with a 95%% interval "
+            "minus the baseline: the mean per-fold difference with a 95% interval "
             "and p-value from the corrected resampled t-test of Nadeau and Bengio, "
             "which allows for folds sharing training images. DIR is a folder "
             "with one subfolder per class; its images are decoded once. With "
