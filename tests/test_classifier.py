@@ -117,7 +117,7 @@ def test_image_layouts_agree(digits, fast_params):
 def test_image_shape_of_flat_pixels(n_features, image_shape, expected):
     X = np.random.RandomState(0).rand(6, n_features)
     clf = CNNBinaryClassifier(
-        filters=(2,), epochs=1, image_shape=image_shape, verbose=0
+        augment=None, filters=(2,), epochs=1, image_shape=image_shape, verbose=0
     )
     assert clf.fit(X, [0, 1] * 3).image_shape_ == expected
 
@@ -181,6 +181,7 @@ def test_early_stopping_splits_class_sorted_data_stratified(digits, monkeypatch)
 
     monkeypatch.setattr(skcnn._classifier, "train_test_split", record)
     clf = CNNBinaryClassifier(
+        augment=None,
         filters=(4,),
         epochs=40,
         early_stopping=True,
@@ -241,7 +242,7 @@ def test_quiet_by_default(digits, capsys):
     """scikit-learn's convention: a quiet estimator; verbose=2 prints per epoch
     lines in fit, and no line per predict call."""
     X, y = digits
-    clf = CNNBinaryClassifier(filters=(4,), epochs=2, random_state=0)
+    clf = CNNBinaryClassifier(augment=None, filters=(4,), epochs=2, random_state=0)
     assert clf.verbose == 0
     clf.fit(X, y).predict_proba(X)
     assert capsys.readouterr() == ("", "")
@@ -265,7 +266,9 @@ def test_no_retracing_warnings_from_many_models():
         "from skcnn import CNNBinaryClassifier\n"
         "from skcnn.datasets import load_digits_pair\n"
         "X, y = load_digits_pair(return_X_y=True)\n"
-        "cnn = CNNBinaryClassifier(filters=(2,), epochs=1, random_state=0)\n"
+        "cnn = CNNBinaryClassifier(\n"
+        "    augment=None, filters=(2,), epochs=1, random_state=0\n"
+        ")\n"
         "TunedThresholdClassifierCV(cnn, cv=5).fit(X, y)\n"
         "print('done')\n"
     )
@@ -280,7 +283,9 @@ def test_no_retracing_warnings_from_many_models():
 @pytest.fixture(scope="module")
 def uint8_cnn(digits):
     X, y = digits
-    return CNNBinaryClassifier(filters=(4,), epochs=3, random_state=0).fit(X, y)
+    return CNNBinaryClassifier(
+        augment=None, filters=(4,), epochs=3, random_state=0
+    ).fit(X, y)
 
 
 def test_pixel_scale_is_recorded(uint8_cnn, digits, fast_params):
@@ -337,12 +342,12 @@ def test_one_image_for_a_batch_is_named(uint8_cnn, digits):
         r"X\[np.newaxis\]",
     ):
         uint8_cnn.predict(X[0])
-    gray = CNNBinaryClassifier(filters=(2,), epochs=1, random_state=0)
+    gray = CNNBinaryClassifier(augment=None, filters=(2,), epochs=1, random_state=0)
     gray.fit(X[..., 0], y)
     with pytest.raises(ValueError, match=r"X is one image of shape \(8, 8\)"):
         gray.predict(X[0, ..., 0])
     # One flattened image is a batch of one, as fitted.
-    flat = CNNBinaryClassifier(filters=(2,), epochs=1, random_state=0)
+    flat = CNNBinaryClassifier(augment=None, filters=(2,), epochs=1, random_state=0)
     flat.fit(X.reshape(len(X), -1), y)
     assert flat.predict(X[:1].reshape(1, -1)).shape == (1,)
 
@@ -522,6 +527,7 @@ def test_fit_on_paths_names_every_missing_file(digits, tmp_path):
     for path in missing:
         (tmp_path / path).unlink()
     clf = CNNBinaryClassifier(
+        augment=None,
         filters=(2,),
         epochs=1,
         image_shape=(8, 8, 1),

@@ -17,7 +17,10 @@ from skcnn.datasets import load_digits_pair
 
 from .conftest import write_image_folder
 
+# Cheap and small; without augmentation (0.6 s more per fit), which
+# test_options_turn_defaults_off and the fits of test_cli_transfer.py cover.
 TINY = [
+    "--no-augment",
     "--epochs",
     "2",
     "--filters",
@@ -701,7 +704,12 @@ def test_predict_evaluate_a_cnn_fitted_on_paths(tmp_path, digits_dir, capsys):
 
     data = skcnn.load_image_folder(digits_dir)
     clf = skcnn.CNNBinaryClassifier(
-        filters=(4,), epochs=2, image_shape=(16, 16, 1), random_state=0, verbose=0
+        augment=None,
+        filters=(4,),
+        epochs=2,
+        image_shape=(16, 16, 1),
+        random_state=0,
+        verbose=0,
     ).fit(data.filenames, data.target)
     path = tmp_path / "cnn.joblib"
     joblib.dump(clf, path)

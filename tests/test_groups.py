@@ -73,7 +73,8 @@ def test_unmatched_file_names_are_an_error_naming_them(folder):
         load_image_folder(folder, groups=3)
 
 
-ARGV = ["--folds", "3", "--epochs", "1", "--filters", "2", "--json", "--quiet"]
+ARGV = ["--folds", "3", "--epochs", "1", "--filters", "2", "--no-augment"]
+ARGV += ["--json", "--quiet"]
 
 
 def _spy(monkeypatch):
@@ -125,7 +126,7 @@ def test_duplicates_across_the_split_are_reported(folder, tmp_path, capsys):
     changed[0, 0] ^= 1  # one pixel differs: not a duplicate
     Image.fromarray(changed).save(next((test_dir / "normal").iterdir()))
     argv = ["compare", str(folder), "--test", str(test_dir)]
-    argv += ["--epochs", "1", "--filters", "2", "--json", "--quiet"]
+    argv += ["--epochs", "1", "--filters", "2", "--no-augment", "--json", "--quiet"]
     assert main(argv) == 0
     captured = capsys.readouterr()
     assert json.loads(captured.out)["duplicates"] == 1

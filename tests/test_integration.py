@@ -69,7 +69,7 @@ def test_pipeline_and_cross_validate(digits, fast_params):
 def test_grid_search_over_filters_and_dropout(digits, n_jobs):
     X, y = digits
     search = GridSearchCV(
-        CNNBinaryClassifier(epochs=2, random_state=0, verbose=0),
+        CNNBinaryClassifier(augment=None, epochs=2, random_state=0, verbose=0),
         {"filters": [(2,), (4,)], "dropout": [0.0, 0.5]},
         cv=2,
         scoring="roc_auc",
@@ -88,7 +88,9 @@ def test_grid_search_results_do_not_depend_on_n_jobs(digits):
     scores = []
     for n_jobs in (1, 2):
         search = GridSearchCV(
-            CNNBinaryClassifier(filters=(2,), epochs=1, random_state=0, verbose=0),
+            CNNBinaryClassifier(
+                augment=None, filters=(2,), epochs=1, random_state=0, verbose=0
+            ),
             {"dropout": [0.0, 0.5]},
             cv=2,
             scoring="roc_auc",
@@ -164,7 +166,7 @@ def test_same_random_state_same_predictions_across_processes(digits, tmp_path):
         from skcnn import CNNBinaryClassifier
         from skcnn.datasets import load_digits_pair
         X, y = load_digits_pair(return_X_y=True)
-        clf = CNNBinaryClassifier(filters=(4, 8), epochs=3, dropout=0.3,
+        clf = CNNBinaryClassifier(augment=None, filters=(4, 8), epochs=3, dropout=0.3,
                                   random_state=11, verbose=0).fit(X, y)
         np.save(sys.argv[1], clf.predict_proba(X))
     """
@@ -172,7 +174,7 @@ def test_same_random_state_same_predictions_across_processes(digits, tmp_path):
         _run_python(code, tmp_path / f"{k}.npy")
     X, y = digits
     here = CNNBinaryClassifier(
-        filters=(4, 8), epochs=3, dropout=0.3, random_state=11, verbose=0
+        augment=None, filters=(4, 8), epochs=3, dropout=0.3, random_state=11, verbose=0
     ).fit(X, y)
     first = np.load(tmp_path / "0.npy")
     np.testing.assert_array_equal(first, np.load(tmp_path / "1.npy"))

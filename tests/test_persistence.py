@@ -51,7 +51,9 @@ def path_pipeline(tmp_path_factory, digits):
     paths = _digit_pngs(tmp_path_factory.mktemp("pngs"), X)
     model = make_pipeline(
         ImageLoader((8, 8), color_mode="grayscale"),
-        CNNBinaryClassifier(filters=(4,), epochs=2, verbose=0, random_state=0),
+        CNNBinaryClassifier(
+            augment=None, filters=(4,), epochs=2, verbose=0, random_state=0
+        ),
     )
     return model.fit(paths, y[:60]), paths
 
@@ -163,7 +165,7 @@ def test_unfitted_estimator_round_trip(tmp_path):
 
 def test_what_cannot_be_saved_safely_is_refused(tmp_path, digits):
     X, y = digits
-    cnn = CNNBinaryClassifier(filters=(2,), epochs=1, verbose=0)
+    cnn = CNNBinaryClassifier(augment=None, filters=(2,), epochs=1, verbose=0)
     cnn.set_params(optimizer=keras.optimizers.SGD()).fit(X[:40], y[:40])
     with pytest.raises(TypeError, match="optimizer instance"):
         skcnn.save(cnn, tmp_path / "x.skcnn")
@@ -365,7 +367,9 @@ def test_export_keras(tmp_path, fitted_cnn, path_pipeline, digits):
 
 # ---------------------------------------------------------------- compositions
 def _cnn():
-    return CNNBinaryClassifier(filters=(4,), epochs=2, verbose=0, random_state=0)
+    return CNNBinaryClassifier(
+        augment=None, filters=(4,), epochs=2, verbose=0, random_state=0
+    )
 
 
 def _pipeline_on_paths(X, y, fitted_cnn, path_pipeline):
@@ -621,6 +625,7 @@ def test_cosine_schedule_and_weight_decay_save_and_load(tmp_path, digits):
     # .keras file of skcnn.save, and pickled by joblib.
     X, y = digits
     clf = CNNBinaryClassifier(
+        augment=None,
         filters=(4,),
         epochs=2,
         learning_rate_schedule="cosine",
