@@ -239,7 +239,7 @@ def training_sets(draw, invalid=False):
     return X, y, problems
 
 
-@settings(SETTINGS, max_examples=30)
+@settings(SETTINGS, max_examples=15)
 @given(training_sets())
 def test_fit_and_predict_on_random_input(case):
     X, y, problems = case
