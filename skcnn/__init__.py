@@ -14,6 +14,8 @@ _LAZY = {
     "compare_estimators": "._compare",
     "format_comparison": "._compare",
     "paired_difference": "._compare",
+    "decision_threshold": "._threshold",
+    "operating_points": "._threshold",
     "ImageLoader": "._image",
     "load_image_folder": "._image",
     "find_bad_images": "._image",

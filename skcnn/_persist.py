@@ -511,11 +511,19 @@ def _describe(metadata):
         tuple(metadata["pixel_range"] or ()),
         "values on the scale the estimator was fitted on",
     )
-    return (
+    text = (
         f"Input: a batch of images of shape ({height}, {width}, {channels}), "
         f"{scale}. Output: for each image, the probability of class "
         f"{metadata['positive_class']!r} (the classes: {metadata['classes']})."
     )
+    if "decision_threshold" in metadata:
+        label = metadata["decision_class"]
+        of = "" if label == metadata["positive_class"] else " (1 - the output)"
+        text += (
+            f" The saved model predicts {label!r} when the probability of "
+            f"{label!r}{of} is at least {metadata['decision_threshold']:.6g}."
+        )
+    return text
 
 
 def export_keras(estimator, path):
@@ -536,13 +544,17 @@ def export_keras(estimator, path):
     for float pixels in [0, 1]; ``null`` for input that is neither, or a
     network fitted before skcnn recorded the scale, without the 1/255
     ``Rescaling`` of uint8 input), ``description``, the same in a sentence,
-    ``format`` (``"skcnn-keras-export"``) and ``skcnn_version``. Read it with
+    ``format`` (``"skcnn-keras-export"``) and ``skcnn_version``; for a
+    ``FixedThresholdClassifier`` (as ``skcnn train --target-sensitivity``
+    saves), also ``decision_threshold`` and ``decision_class``, the rule it
+    predicts by. Read it with
     ``zipfile`` and ``json``, as in the example.
 
     Parameters
     ----------
-    estimator : CNNBinaryClassifier or Pipeline
-        A fitted CNN, or a pipeline whose last step is one.
+    estimator : CNNBinaryClassifier, Pipeline or FixedThresholdClassifier
+        A fitted CNN, or a pipeline whose last step is one, or either inside a
+        fitted ``FixedThresholdClassifier`` (around a ``FrozenEstimator``).
 
     path : str or os.PathLike
         The file to write; it must end with ``.keras``. Written atomically.
@@ -578,10 +590,11 @@ def export_keras(estimator, path):
 
     from . import __version__
     from ._classifier import CNNBinaryClassifier
+    from ._threshold import split_threshold
 
-    cnn = estimator
-    if hasattr(estimator, "steps"):
-        cnn = estimator.steps[-1][1]
+    cnn, decision = split_threshold(estimator)
+    if hasattr(cnn, "steps"):
+        cnn = cnn.steps[-1][1]
     if not isinstance(cnn, CNNBinaryClassifier):
         raise TypeError(
             "export_keras needs a CNNBinaryClassifier or a pipeline ending with one. "
@@ -600,6 +613,9 @@ def export_keras(estimator, path):
         "input_shape": [int(n) for n in cnn.image_shape_],
         "pixel_range": _pixel_range(cnn),
     }
+    if decision is not None:
+        metadata["decision_threshold"] = decision[0]
+        metadata["decision_class"] = _json_value(decision[1])
     metadata["description"] = _describe(metadata)
 
     def write(temp):

@@ -47,7 +47,8 @@ def _check_output(path, option="--out"):
 def _load_model(path):
     """A fitted classifier that takes image file paths: a pipeline starting with
     an ImageLoader (as `skcnn train` saves), or a CNNBinaryClassifier (which reads
-    files itself, at its image_shape_)."""
+    files itself, at its image_shape_), or either in a FixedThresholdClassifier
+    around a FrozenEstimator (as `skcnn train --target-sensitivity` saves)."""
     from sklearn.exceptions import NotFittedError
     from sklearn.pipeline import Pipeline
     from sklearn.utils.validation import check_is_fitted
@@ -57,11 +58,12 @@ def _load_model(path):
     from .._persist import read_model_file
 
     model = read_model_file(path)
+    inner = _unthresholded(model)
     takes_paths = (
-        isinstance(model, Pipeline)
-        and isinstance(model.steps[0][1], ImageLoader)
-        and hasattr(model, "predict_proba")
-    ) or isinstance(model, CNNBinaryClassifier)
+        isinstance(inner, Pipeline)
+        and isinstance(inner.steps[0][1], ImageLoader)
+        and hasattr(inner, "predict_proba")
+    ) or isinstance(inner, CNNBinaryClassifier)
     try:
         fitted = takes_paths and check_is_fitted(model) is None
     except NotFittedError:
@@ -72,11 +74,37 @@ def _load_model(path):
             "pipeline starting with an ImageLoader (as `skcnn train` saves) or a "
             "fitted CNNBinaryClassifier."
         )
-    final = model[-1] if isinstance(model, Pipeline) else model
+    final = inner[-1] if isinstance(inner, Pipeline) else inner
     if "verbose" in final.get_params():
         # Progress is printed a chunk at a time here, on stderr.
         final.set_params(verbose=0)
     return model
+
+
+def _unthresholded(model):
+    from .._threshold import split_threshold
+
+    return split_threshold(model)[0]
+
+
+def _threshold(model):
+    from .._threshold import split_threshold
+
+    return split_threshold(model)[1]
+
+
+def _predicted(model, proba):
+    """The labels ``model.predict`` gives, from its ``predict_proba`` output."""
+    import numpy as np
+
+    classes = model.classes_
+    decision = _threshold(model)
+    if decision is None:
+        return classes[np.argmax(proba, axis=1)]
+    threshold, positive = decision
+    is_positive = classes == positive
+    chosen = proba[:, np.flatnonzero(is_positive)[0]] >= threshold
+    return np.where(chosen, positive, classes[~is_positive][0]).astype(classes.dtype)
 
 
 def _predict_proba(model, paths, args):

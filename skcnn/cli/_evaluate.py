@@ -9,8 +9,10 @@ from ._common import (
     _naming_bad_files,
     _plural,
     _predict_proba,
+    _predicted,
     _progress,
     _skip_bad,
+    _threshold,
     _without,
 )
 from ._options import (
@@ -44,7 +46,6 @@ def add_parser(subparsers):
 
 
 def run(args):
-    import numpy as np
     from sklearn.metrics import (
         accuracy_score,
         balanced_accuracy_score,
@@ -77,7 +78,8 @@ def run(args):
     _progress(args, f"Evaluating {args.model!r} on {described}")
     with _naming_bad_files(files):
         proba = _predict_proba(model, files, args)
-    y_pred = classes[np.argmax(proba, axis=1)]
+    y_pred = _predicted(model, proba)
+    decision = _threshold(model)
     results = {
         "model": args.model,
         "data": args.data,
@@ -88,6 +90,10 @@ def run(args):
         "roc_auc": float(roc_auc_score(y_true == classes[1], proba[:, 1])),
         "confusion_matrix": confusion_matrix(y_true, y_pred, labels=classes).tolist(),
     }
+    if decision is not None:
+        label = decision[1]
+        label = label.item() if hasattr(label, "item") else label
+        results["threshold"] = {"value": decision[0], "class": label}
     if args.skip_bad:
         results["skipped"] = [{"path": path, "reason": why} for path, why in bad]
     report = {
@@ -120,6 +126,14 @@ def run(args):
         f"accuracy           {results['accuracy']:.3f}",
         f"balanced accuracy  {results['balanced_accuracy']:.3f}",
         f"ROC AUC            {results['roc_auc']:.3f}  (positive class {names[1]!r})",
+        *(
+            [
+                f"threshold          {decision[0]:.4g}  (saved with the model: "
+                f"{str(decision[1])!r} when its probability is at least that)"
+            ]
+            if decision
+            else []
+        ),
         "",
         "confusion matrix",
         *matrix,

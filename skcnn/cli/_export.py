@@ -45,7 +45,9 @@ def _network_contract(model):
     import keras
 
     from .._image import ImageLoader
+    from .._threshold import split_threshold
 
+    model, decision = split_threshold(model)
     steps = getattr(model, "steps", None)
     cnn = steps[-1][1] if steps else model
     height, width, channels = cnn.image_shape_
@@ -66,8 +68,16 @@ def _network_contract(model):
         else ""
     )
     negative, positive = (str(c) for c in cnn.classes_)
+    rule = ""
+    if decision is not None:
+        threshold, label = decision[0], str(decision[1])
+        of = "" if label == positive else " (1 - the output)"
+        rule = (
+            f" The saved model predicts {label!r} when the probability of "
+            f"{label!r}{of} is at least {threshold:.4g}."
+        )
     return (
         f"It takes {height}x{width} {mode} images, shape (n, {height}, {width}, "
         f"{channels}), {scale}{resize}, and outputs the probability of class "
-        f"{positive!r} (the other class is {negative!r})."
+        f"{positive!r} (the other class is {negative!r}).{rule}"
     )

@@ -54,6 +54,14 @@ def _non_negative_float(text):
     return value
 
 
+@_named("fraction in (0, 1]")
+def _unit_fraction(text):
+    value = float(text)
+    if not 0 < value <= 1:
+        raise ValueError(text)
+    return value
+
+
 @_named("fraction in (0, 1)")
 def _open_fraction(text):
     value = float(text)

@@ -11,8 +11,10 @@ from ._common import (
     _naming_bad_files,
     _plural,
     _predict_proba,
+    _predicted,
     _progress,
     _skip_bad,
+    _threshold,
 )
 from ._options import _add_model_file, _add_quiet, _add_skip_bad
 
@@ -46,7 +48,6 @@ def add_parser(subparsers):
 
 
 def run(args):
-    import numpy as np
 
     if args.out is not None:
         _check_output(args.out)
@@ -55,13 +56,20 @@ def run(args):
     bad = dict(_skip_bad(args, files))
     good = [path for path in files if path not in bad]
     skipped = f" ({_plural(len(bad), 'unreadable file')} skipped)" if bad else ""
+    decision = _threshold(model)
+    rule = (
+        f", predicting {decision[1]!r} at probability >= {decision[0]:.4g}"
+        if decision
+        else ""
+    )
     _progress(
-        args, f"Predicting {_plural(len(good), 'image')} with {args.model!r}{skipped}"
+        args,
+        f"Predicting {_plural(len(good), 'image')} with {args.model!r}{skipped}{rule}",
     )
     with _naming_bad_files(good):
         proba = _predict_proba(model, good, args)
     classes = model.classes_
-    labels = classes[np.argmax(proba, axis=1)]
+    labels = _predicted(model, proba)
     predicted = dict(zip(good, zip(labels, proba, strict=True), strict=True))
     header = ["path", "label"] + [f"proba_{c}" for c in classes]
 

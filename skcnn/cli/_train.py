@@ -22,7 +22,48 @@ from ._options import (
     _add_quiet,
     _add_random_state,
     _cnn_params,
+    _open_fraction,
+    _unit_fraction,
 )
+
+
+def _add_threshold_arguments(parser):
+    group = parser.add_argument_group(
+        "decision threshold (operating point)",
+        "Choose the decision threshold for a target sensitivity or specificity: "
+        "the model is trained on the other images, the threshold is chosen on "
+        "the held-out ones, and the saved model (scikit-learn's "
+        "FixedThresholdClassifier around the pipeline) predicts with it.",
+    )
+    targets = group.add_mutually_exclusive_group()
+    targets.add_argument(
+        "--target-sensitivity",
+        type=_unit_fraction,
+        metavar="S",
+        help="the largest threshold whose sensitivity (recall of the positive "
+        "class) on the held-out images is at least S, e.g. 0.95 for screening",
+    )
+    targets.add_argument(
+        "--target-specificity",
+        type=_unit_fraction,
+        metavar="S",
+        help="the smallest threshold whose specificity on the held-out images is "
+        "at least S",
+    )
+    group.add_argument(
+        "--positive-class",
+        metavar="LABEL",
+        help="the class whose sensitivity is targeted (default: the second class "
+        "folder in sorted order, as the model's classes_[1])",
+    )
+    group.add_argument(
+        "--threshold-holdout",
+        type=_open_fraction,
+        default=0.2,
+        metavar="FRACTION",
+        help="share of DIR's images held out to choose the threshold, stratified "
+        "(default 0.2)",
+    )
 
 
 def add_parser(subparsers):
@@ -58,6 +99,7 @@ def add_parser(subparsers):
     )
     _add_folder_arguments(parser)
     _add_model_arguments(parser)
+    _add_threshold_arguments(parser)
     _add_random_state(parser, help="seed of the model (default 0)")
     _add_quiet(parser)
     parser.set_defaults(handler=run)
@@ -99,23 +141,105 @@ def run(args):
         epochs = f", up to {_plural(params['epochs'], 'epoch')}"
     skipped = f", {_plural(len(bad), 'unreadable file')} skipped" if bad else ""
     counts = f"({_counts(target, data.target_names)}{skipped})"
+    tuned = args.target_sensitivity is not None or args.target_specificity is not None
+    if not tuned and args.positive_class is not None:
+        raise ValueError(
+            "--positive-class names the class of --target-sensitivity or "
+            "--target-specificity; give one of them."
+        )
+    positive = _positive_class(args, data.target_names) if tuned else None
+    fit_on, held_out = _holdout(args, target) if tuned else (slice(None), None)
     height, width = image_size
+    held = (
+        f", holding out {_plural(len(held_out), 'image')} to choose the threshold"
+        if tuned
+        else ""
+    )
     _progress(
         args,
         f"Training {what} on {_plural(len(target), 'image')} of {args.data!r} "
-        f"{counts} at {height}x{width} {color_mode}{how}{epochs}",
+        f"{counts} at {height}x{width} {color_mode}{how}{epochs}{held}",
     )
     # Keras prints its per-epoch lines on stdout: send them to stderr.
     with contextlib.redirect_stdout(sys.stderr), _naming_bad_files(files):
-        model.fit(files, target)
+        model.fit(files[fit_on], target[fit_on])
+        fitted = model
+        if tuned:
+            model, chosen = _with_threshold(
+                args, fitted, files[held_out], target[held_out], positive
+            )
     save_model_file(model, args.out)
-    done = "" if args.model == "baseline" else f": {_epochs_summary(model[-1])}"
+    done = "" if args.model == "baseline" else f": {_epochs_summary(fitted[-1])}"
+    trained = len(target) - (len(held_out) if tuned else 0)
     _progress(
         args,
-        f"Trained on {_plural(len(target), 'image')} {counts}{done}. Saved the "
-        f"model to {args.out!r}.",
+        f"Trained on {_plural(trained, 'image')}{'' if tuned else ' ' + counts}"
+        f"{done}.{' ' + chosen if tuned else ''} Saved the model to {args.out!r}.",
     )
     return 0
+
+
+def _positive_class(args, names):
+    names = sorted(str(name) for name in names)
+    if args.positive_class is None:
+        return names[1]
+    if args.positive_class not in names:
+        raise ValueError(
+            f"--positive-class {args.positive_class!r} is not a class of "
+            f"{args.data!r}: {names}."
+        )
+    return args.positive_class
+
+
+def _holdout(args, target):
+    """Indices to train on and to choose the threshold on: a stratified split."""
+    from sklearn.model_selection import StratifiedShuffleSplit
+
+    split = StratifiedShuffleSplit(
+        n_splits=1, test_size=args.threshold_holdout, random_state=args.random_state
+    )
+    try:
+        return next(split.split(target, target))
+    except ValueError as exc:
+        raise ValueError(
+            f"--threshold-holdout {args.threshold_holdout} cannot hold out images "
+            f"of both classes from {len(target)} images: {exc}"
+        ) from None
+
+
+def _with_threshold(args, fitted, files, target, positive):
+    """The fitted pipeline in a FixedThresholdClassifier at the threshold that
+    meets the target on the held-out ``files``, and a sentence saying so."""
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.model_selection import FixedThresholdClassifier
+
+    from .._threshold import decision_threshold, operating_points
+
+    classes = [str(c) for c in fitted.classes_]
+    proba = fitted.predict_proba(files)[:, classes.index(positive)]
+    threshold = decision_threshold(
+        target,
+        proba,
+        target_sensitivity=args.target_sensitivity,
+        target_specificity=args.target_specificity,
+        pos_label=positive,
+    )
+    point = operating_points(target, proba, [threshold], pos_label=positive)[0]
+    model = FixedThresholdClassifier(
+        FrozenEstimator(fitted),
+        threshold=threshold,
+        pos_label=positive,
+        response_method="predict_proba",
+    ).fit(files, target)
+    n_positive = int(sum(label == positive for label in target))
+    sentence = (
+        f"Decision threshold {threshold:.4g} for {positive!r} (predicted when its "
+        f"probability is at least that), chosen on "
+        f"{_plural(len(target), 'held-out image')} ({n_positive} {positive}): "
+        f"sensitivity {point['sensitivity']:.3f}, specificity "
+        f"{point['specificity']:.3f} there."
+    )
+    return model, sentence
 
 
 def _epochs_summary(cnn):
