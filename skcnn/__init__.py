@@ -15,6 +15,7 @@ _LAZY = {
     "format_comparison": "._compare",
     "paired_difference": "._compare",
     "decision_threshold": "._threshold",
+    "grad_cam": ".explain",
     "operating_points": "._threshold",
     "ImageLoader": "._image",
     "load_image_folder": "._image",

@@ -167,7 +167,8 @@ def test_memory_does_not_grow_over_many_fits(digits):
             n_objects[i] = len(gc.get_objects())
     # Measured (TF 2.21, Keras 3.15, Linux), between fits 5 and 15: the same
     # number of Python objects and +3.3 MB of RSS. Between fits 5 and 25 (the
-    # test's earlier length): +2.9 MB; with a new optimizer name at every fit (TensorFlow's kernel cache), +11.6 MB. Without fit's release of
+    # test's earlier length): +2.9 MB; with a new optimizer name at every fit
+    # (TensorFlow's kernel cache), +11.6 MB. Without fit's release of
     # TensorFlow's gradient registrations, +53,500 objects (the traced training
     # step of every fit) and +45.8 MB; keeping each fitted estimator alive
     # measured +126 MB.

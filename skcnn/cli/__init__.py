@@ -111,6 +111,6 @@ def main(argv=None):
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
         return 1
-    except (ValueError, TypeError, OSError) as exc:
+    except (ValueError, TypeError, OSError, ImportError) as exc:
         print(f"skcnn {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return 1

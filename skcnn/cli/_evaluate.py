@@ -3,6 +3,7 @@
 import json
 
 from ._common import (
+    _check_output,
     _counts,
     _labelled_folder,
     _load_model,
@@ -39,6 +40,20 @@ def add_parser(subparsers):
     _add_model_file(parser)
     _add_class_folder(parser)
     _add_json(parser)
+    parser.add_argument(
+        "--report",
+        metavar="FILE",
+        help="also write an HTML report to FILE: the metrics with 95%% bootstrap "
+        "confidence intervals, confusion matrix, ROC, precision-recall and "
+        "calibration curves, operating points, the top losses with their "
+        "Grad-CAM, the model's parameters and library versions; one "
+        "self-contained file (needs matplotlib: pip install skcnn[plot])",
+    )
+    parser.add_argument(
+        "--plots",
+        metavar="DIR",
+        help="also write the report's figures as PNG files in DIR (created if needed)",
+    )
     _add_skip_bad(parser)
     _add_quiet(parser)
     parser.set_defaults(handler=run)
@@ -56,6 +71,12 @@ def run(args):
 
     from .._image import _class_folders
 
+    if args.report is not None:
+        _check_output(args.report, "--report")
+    if args.report is not None or args.plots is not None:
+        from ..plot._base import check_matplotlib_support
+
+        check_matplotlib_support("skcnn evaluate --report and --plots")
     model = _load_model(args.model)
     classes = model.classes_
     names = [str(c) for c in classes]
@@ -102,6 +123,8 @@ def run(args):
         "digits": 3,
         "zero_division": 0,
     }
+    if args.report is not None or args.plots is not None:
+        _write_report(args, model, files, y_true, proba, y_pred)
     if args.json:
         results["classification_report"] = classification_report(
             y_true, y_pred, output_dict=True, **report
@@ -143,6 +166,33 @@ def run(args):
     ]
     print("\n".join(lines))
     return 0
+
+
+def _write_report(args, model, files, y_true, proba, y_pred):
+    import os
+    import tempfile
+
+    from ..plot._report import write_report
+
+    _progress(args, "Writing the report: bootstrap intervals, figures, Grad-CAM")
+    with tempfile.TemporaryDirectory() as folder:
+        path = args.report or os.path.join(folder, "report.html")
+        names = write_report(
+            path,
+            model=model,
+            files=files,
+            y_true=y_true,
+            proba=proba,
+            y_pred=y_pred,
+            model_path=args.model,
+            data_path=args.data,
+            plots_dir=args.plots,
+        )
+    if args.report is not None:
+        _progress(args, f"Wrote the report to {args.report!r}")
+    if args.plots is not None:
+        files = ", ".join(f"{name}.png" for name in names)
+        _progress(args, f"Wrote {files} to {args.plots!r}")
 
 
 def _json_default(value):
