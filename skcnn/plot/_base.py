@@ -194,7 +194,9 @@ def axes_grid(n, *, n_cols, ax, caller_name, panel_size, hspace, wspace):
     n_rows = math.ceil(n / n_cols)
     if ax is None:
         width, height = panel_size
-        figure = plt.figure(figsize=(width * n_cols, height * n_rows), layout="tight")
+        figure = plt.figure(
+            figsize=(width * n_cols, height * n_rows), layout="constrained"
+        )
         spec, bounding_ax = figure.add_gridspec(n_rows, n_cols), None
     else:
         if not ax.axison:
