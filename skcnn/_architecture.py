@@ -21,8 +21,19 @@ _GLOBAL_POOLING_LAYERS = {
 _BN_MOMENTUM = 0.9
 # What CNNBinaryClassifier(augment="auto") trains a network from scratch with
 # (measured on the shared datasets, see the user guide's accuracy table).
-AUTO_AUGMENT = {"flip": "horizontal", "rotation": 0.05, "zoom": 0.1, "translation": 0.1}
+# Nearest-neighbour resampling: with bilinear, every training image is blurred
+# (three resamplings), the network learns blurred images and its predictions on
+# sharp ones are biased (the user guide's "Defaults" section has the measures).
+AUTO_AUGMENT = {
+    "flip": "horizontal",
+    "rotation": 0.05,
+    "zoom": 0.1,
+    "translation": 0.1,
+    "interpolation": "nearest",
+}
 _AUGMENT_KEYS = ("flip", "rotation", "zoom", "shear", "translation", "contrast")
+# How the geometric augmentations resample, as Keras' layers name it.
+_INTERPOLATIONS = ("bilinear", "nearest")
 
 
 def _augmentation_layers(augment, value_range, next_seed):
@@ -34,12 +45,19 @@ def _augmentation_layers(augment, value_range, next_seed):
         raise TypeError(
             f'`augment` must be a dict, "auto" or None. Received: augment={augment!r}'
         )
-    unknown = sorted(set(augment) - set(_AUGMENT_KEYS))
+    unknown = sorted(set(augment) - {*_AUGMENT_KEYS, "interpolation"})
     if unknown:
         raise ValueError(
-            f"`augment` keys must be among {list(_AUGMENT_KEYS)}. "
+            f"`augment` keys must be among {[*_AUGMENT_KEYS, 'interpolation']}. "
             f"Received unknown keys {unknown} in augment={augment!r}"
         )
+    interpolation = augment.get("interpolation", "bilinear")
+    if interpolation not in _INTERPOLATIONS:
+        raise ValueError(
+            f'`augment["interpolation"]` must be one of {set(_INTERPOLATIONS)}. '
+            f"Received: {interpolation!r}"
+        )
+    resample = {"interpolation": interpolation}
     out = []
     if augment.get("flip"):
         flip = augment["flip"]
@@ -59,13 +77,17 @@ def _augmentation_layers(augment, value_range, next_seed):
             )
         name, seed = f"augment_{key}", next_seed()
         if key == "rotation":
-            out.append(layers.RandomRotation(factor, seed=seed, name=name))
+            out.append(layers.RandomRotation(factor, seed=seed, name=name, **resample))
         elif key == "zoom":
-            out.append(layers.RandomZoom(factor, seed=seed, name=name))
+            out.append(layers.RandomZoom(factor, seed=seed, name=name, **resample))
         elif key == "shear":
-            out.append(RandomShear(factor, factor, seed=seed, name=name))
+            out.append(RandomShear(factor, factor, seed=seed, name=name, **resample))
         elif key == "translation":
-            out.append(layers.RandomTranslation(factor, factor, seed=seed, name=name))
+            out.append(
+                layers.RandomTranslation(
+                    factor, factor, seed=seed, name=name, **resample
+                )
+            )
         else:
             out.append(
                 layers.RandomContrast(
@@ -261,15 +283,20 @@ def build_cnn(
         Random data augmentation, active only in training (Keras' random
         preprocessing layers are the identity at inference). "auto" is
         ``{"flip": "horizontal", "rotation": 0.05, "zoom": 0.1, "translation":
-        0.1}``; None adds no augmentation. A dict's keys, each optional:
-        ``"flip"`` ("horizontal", "vertical" or "horizontal_and_vertical"), and
-        factors in (0, 1] for ``"rotation"`` (fraction of a full turn),
-        ``"zoom"``, ``"shear"``, ``"translation"`` (fractions of the image size)
-        and ``"contrast"``. They map to ``RandomFlip``, ``RandomRotation``,
+        0.1, "interpolation": "nearest"}``; None adds no augmentation. A dict's
+        keys, each optional: ``"flip"`` ("horizontal", "vertical" or
+        "horizontal_and_vertical"), factors in (0, 1] for ``"rotation"``
+        (fraction of a full turn), ``"zoom"``, ``"shear"``, ``"translation"``
+        (fractions of the image size) and ``"contrast"``, and
+        ``"interpolation"`` ("bilinear", the default, or "nearest"), how the
+        geometric ones resample. They map to ``RandomFlip``, ``RandomRotation``,
         ``RandomZoom``, ``RandomShear``, ``RandomTranslation`` and
         ``RandomContrast``, placed right after the input (before any
         ``Rescaling``). The COVID X-ray tutorial's recipe is
-        ``{"shear": 0.2, "zoom": 0.2, "flip": "horizontal"}``.
+        ``{"shear": 0.2, "zoom": 0.2, "flip": "horizontal"}``. Bilinear
+        resampling blurs every training image, so that a network can learn
+        blurred images and be biased on sharp ones: "auto" resamples with
+        "nearest".
 
     seed : int or None, default=None
         Seeds every initializer and dropout layer, each with its own derived seed,

@@ -117,15 +117,15 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
     augment : dict, "auto" or None, default="auto"
         Random data augmentation applied while training only, never at predict
         time, seeded by ``random_state``. "auto": ``{"flip": "horizontal",
-        "rotation": 0.05, "zoom": 0.1, "translation": 0.1}`` for a network trained
-        from scratch and none with a ``backbone`` (whose features are then
-        computed once per fit). None: none. A dict: keys, each optional: ``"flip"``
-        ("horizontal", "vertical" or "horizontal_and_vertical") and factors in
-        (0, 1] for ``"rotation"``, ``"zoom"``, ``"shear"``, ``"translation"`` and
-        ``"contrast"`` (Keras' ``RandomFlip``, ``RandomRotation``, ... layers, see
-        :func:`build_cnn`). The COVID X-ray tutorial's recipe is
-        ``{"shear": 0.2, "zoom": 0.2, "flip": "horizontal"}``. Contrast assumes
-        uint8 pixels, or float pixels in [0, 1].
+        "rotation": 0.05, "zoom": 0.1, "translation": 0.1, "interpolation":
+        "nearest"}`` from scratch, none with a ``backbone`` (whose features are
+        then computed once per fit). None: none. A dict: keys, each optional:
+        ``"flip"`` ("horizontal", "vertical" or "horizontal_and_vertical"),
+        factors in (0, 1] for ``"rotation"``, ``"zoom"``, ``"shear"``,
+        ``"translation"``, ``"contrast"`` (Keras' ``RandomFlip``, ... layers, see
+        :func:`build_cnn`) and ``"interpolation"`` ("bilinear" or "nearest"). The
+        COVID X-ray tutorial's recipe is ``{"shear": 0.2, "zoom": 0.2, "flip":
+        "horizontal"}``. Contrast assumes uint8 pixels, or float pixels in [0, 1].
 
     backbone : {"mobilenet_v3_small", "mobilenet_v3_large", "efficientnet_b0", \
             "resnet50", "efficientnet_lite0"} or None, default=None

@@ -80,12 +80,39 @@ def test_augmentation_is_reproducible(digits, fast_params):
         ({"flip": "diagonal"}, ValueError, "flip"),
         ({"zoom": 1.5}, ValueError, "zoom"),
         ({"rotation": -0.1}, ValueError, "rotation"),
+        ({"zoom": 0.1, "interpolation": "cubic"}, ValueError, "interpolation"),
     ],
 )
 def test_bad_augment(digits, augment, error, match):
     X, y = digits
     with pytest.raises(error, match=match):
         CNNBinaryClassifier(augment=augment, verbose=0).fit(X, y)
+
+
+def test_interpolation_applies_to_the_geometric_augmentations():
+    augment = {**EVERYTHING, "interpolation": "nearest"}
+    model = build_cnn((16, 16, 1), filters=(4,), augment=augment)
+    resampling = [layer for layer in model.layers if hasattr(layer, "interpolation")]
+    names = [layer.name for layer in resampling]
+    assert names == [
+        "augment_rotation",
+        "augment_zoom",
+        "augment_shear",
+        "augment_translation",
+    ]
+    assert all(layer.interpolation == "nearest" for layer in resampling)
+    default = build_cnn((16, 16, 1), filters=(4,), augment=EVERYTHING)
+    bilinear = [getattr(layer, "interpolation", None) for layer in default.layers]
+    assert [i for i in bilinear if i is not None] == ["bilinear"] * 4
+    # Nearest-neighbour resampling keeps the pixel values: no blur.
+    image = np.random.default_rng(0).integers(0, 256, (1, 16, 16, 1)).astype("float32")
+    zoom = keras.layers.RandomZoom(0.2, interpolation="nearest", seed=1)
+    blurred = keras.layers.RandomZoom(0.2, seed=1)
+    kept = set(np.unique(np.asarray(zoom(image, training=True))))
+    assert kept <= set(np.unique(image)) | {0.0}
+    assert not set(np.unique(np.asarray(blurred(image, training=True)))) <= set(
+        np.unique(image)
+    )
 
 
 def test_augmented_model_pickles(digits, fast_params):
@@ -113,6 +140,9 @@ def test_auto_augmentation_is_the_default_recipe():
     assert layers["augment_rotation"].factor == (-0.05, 0.05)
     assert layers["augment_zoom"].height_factor == 0.1
     assert layers["augment_translation"].width_factor == 0.1
+    # Resampled with nearest neighbours: no blur (see AUTO_AUGMENT's comment).
+    for name in ("augment_rotation", "augment_zoom", "augment_translation"):
+        assert layers[name].interpolation == "nearest"
     assert not any(
         "augment" in layer.name
         for layer in build_cnn((32, 32, 3), filters=(4,), augment=None).layers
