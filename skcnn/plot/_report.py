@@ -104,6 +104,7 @@ def _top_losses(inner, files, y_true, proba, y_pred, classes, n_top):
     from ._base import estimator_images, final_estimator, take
     from ._grad_cam import grad_cam_of_predicted_class
     from ._top_losses import TopLossesDisplay
+    from ._top_losses import _top_losses as largest_losses
 
     steps = getattr(inner, "steps", None)
     if steps and isinstance(steps[0][1], ImageLoader):
@@ -112,27 +113,26 @@ def _top_losses(inner, files, y_true, proba, y_pred, classes, n_top):
         loader = ImageLoader(**{**loader.get_params(), "n_jobs": 1})
         inner = Pipeline([(name, loader), *steps[1:]])
     classes = np.asarray(classes)
-    true_index = np.array([list(classes).index(label) for label in y_true])
-    losses = -np.log(np.clip(proba[np.arange(len(y_true)), true_index], 1e-15, 1))
-    order = np.argsort(-losses, kind="stable")[:n_top]
+    # The images of largest log loss; their labels as the model predicts them
+    # (with its threshold, which the display's argmax would not apply).
+    order, losses, _, _ = largest_losses(y_true, proba, classes, n_top)
     predicted = np.asarray(y_pred)[order]
     predicted_index = np.array([list(classes).index(label) for label in predicted])
+    top = take(files, order)
     heatmaps, why = None, ""
     if isinstance(final_estimator(inner), CNNBinaryClassifier):
-        heatmaps = grad_cam_of_predicted_class(
-            inner, take(files, order), predicted, None
-        )
+        heatmaps = grad_cam_of_predicted_class(inner, top, predicted, None)
     else:
         why = "Grad-CAM needs a CNN: this model has no convolutional layer."
     if steps and isinstance(steps[0][1], ImageLoader):
-        images = inner[0].transform(take(files, order))  # as the model read them
+        images = inner[0].transform(top)  # as the model read them
     else:
-        images = estimator_images(inner, take(files, order))
+        images = estimator_images(inner, top)
     display = TopLossesDisplay(
         images,
         np.asarray(y_true)[order],
         predicted,
-        losses[order],
+        losses,
         proba[order, predicted_index],
         indices=order,
         heatmaps=heatmaps,
