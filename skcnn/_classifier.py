@@ -15,13 +15,13 @@ import os
 import keras
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.validation import check_is_fitted
 
 from ._architecture import build_cnn
 from ._backbones import BACKBONES
+from ._devices import DTYPE_POLICIES, apply_dtype_policy, strategy_scope
 from ._inputs import (
     _check_files,
     _check_pixel_range,
@@ -32,7 +32,15 @@ from ._inputs import (
     validate_predict_input,
 )
 from ._threads import size_thread_pools
-from ._training import _MAX_SEED, compile_model, make_batches, train_model
+from ._training import (
+    _MAX_SEED,
+    check_callbacks,
+    check_metrics,
+    compile_model,
+    make_batches,
+    split_validation,
+    train_model,
+)
 from ._transfer import fit_transfer
 from ._versioning import _VersionedPickleMixin
 from .utils._sklearn_compat import (
@@ -229,6 +237,21 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
     callbacks : list of keras.callbacks.Callback or None, default=None
         Keras callbacks passed through to ``keras.Model.fit``.
 
+    strategy : {"mirrored"} or None, default=None
+        Data-parallel training with ``tf.distribute``. None: one device, or, when
+        ``fit`` is called inside a strategy's ``scope()`` (any
+        ``tf.distribute.Strategy``, such as ``MultiWorkerMirroredStrategy``),
+        that strategy. "mirrored": ``MirroredStrategy`` over every GPU, or, with
+        none, every logical CPU device. ``batch_size`` is the global batch: each
+        of the N replicas takes ``batch_size / N`` samples per step.
+
+    dtype_policy : {"float32", "mixed_float16", "mixed_bfloat16"} or None, \
+            default=None
+        Keras dtype policy of this network's layers, never set globally; None is
+        float32. The mixed policies compute in float16 (for GPUs) or bfloat16
+        (for CPUs and TPUs that support it) with float32 variables, and the
+        output layer stays float32; "mixed_float16" adds loss scaling.
+
     random_state : int, RandomState instance or None, default=None
         Seeds the weights, dropout, shuffling and validation split. An int makes
         ``fit`` reproducible, without touching any global random generator.
@@ -331,6 +354,8 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
         "fine_tune_layers": 0,
         "fine_tune_epochs": 10,
         "fine_tune_learning_rate": 1e-5,
+        "strategy": None,
+        "dtype_policy": None,
     }
 
     _parameter_constraints = {
@@ -368,6 +393,8 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
         "class_weight": [dict, StrOptions({"balanced"}), None],
         "metrics": [list, tuple, None],
         "callbacks": [list, None],
+        "strategy": [StrOptions({"mirrored"}), None],
+        "dtype_policy": [StrOptions(set(DTYPE_POLICIES)), None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -406,6 +433,8 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
         class_weight=None,
         metrics=("accuracy",),
         callbacks=None,
+        strategy=None,
+        dtype_policy=None,
         random_state=None,
         verbose=0,
     ):
@@ -440,6 +469,8 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
         self.class_weight = class_weight
         self.metrics = metrics
         self.callbacks = callbacks
+        self.strategy = strategy
+        self.dtype_policy = dtype_policy
         self.random_state = random_state
         self.verbose = verbose
 
@@ -513,8 +544,8 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
         X, y = self._validate_input(X, y)
         pixel_range = _pixel_range(X)
         self.classes_, y_encoded = _encode_binary_targets(y)
-        metrics = self._check_metrics()
-        self._check_callbacks()
+        metrics = check_metrics(self.metrics)
+        check_callbacks(self.callbacks)
         weights = self._sample_weights(X, y, sample_weight)
         rng = check_random_state(self.random_state)
         build_seed, shuffle_seed, split_seed = (
@@ -532,8 +563,8 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
                 rng,
             )
             return self
-        train, validation = self._split_validation(
-            (X, y_encoded, weights, infos), split_seed
+        train, validation = split_validation(
+            self, (X, y_encoded, weights, infos), split_seed
         )
         model = self._build_model(
             self.image_shape_,
@@ -552,26 +583,6 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
         self.n_features_in_ = math.prod(self.image_shape_)
         return X, y
 
-    def _check_metrics(self):
-        """The ``metrics`` as a list for ``keras.Model.compile``."""
-        metrics = list(self.metrics or ())
-        for i, metric in enumerate(metrics):
-            if not isinstance(metric, (str, keras.metrics.Metric)):
-                raise TypeError(
-                    "`metrics` must be a list of Keras metric names or "
-                    f"keras.metrics.Metric instances. Got {type(metric).__name__} "
-                    f"at index {i}: {metric!r}."
-                )
-        return metrics
-
-    def _check_callbacks(self):
-        for i, callback in enumerate(self.callbacks or []):
-            if not isinstance(callback, keras.callbacks.Callback):
-                raise TypeError(
-                    "`callbacks` must be a list of keras.callbacks.Callback. Got "
-                    f"{type(callback).__name__} at index {i}: {callback!r}."
-                )
-
     def _sample_weights(self, X, y, sample_weight):
         """The float32 weight of each sample: ``sample_weight`` times the weight
         ``class_weight`` gives its class."""
@@ -587,41 +598,18 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
             weights = weights * compute_sample_weight(self.class_weight, y)
         return weights.astype(np.float32)
 
-    def _split_validation(self, data, seed):
-        """``data`` (a tuple of arrays over the samples, or None) as the training
-        part and, with ``early_stopping``, the held-out validation part (else
-        None): a stratified split, seeded by ``seed``."""
-        if not self.early_stopping:
-            return data, None
-        n_samples, y_encoded = len(data[0]), data[1]
-        try:
-            train, val = train_test_split(
-                np.arange(n_samples),
-                test_size=self.validation_fraction,
-                stratify=y_encoded,
-                random_state=seed,
-            )
-        except ValueError as exc:
-            raise ValueError(
-                "early_stopping=True cannot hold out a stratified "
-                f"validation_fraction={self.validation_fraction} of the "
-                f"{n_samples} training samples: {exc}"
-            ) from exc
-        return (
-            tuple(None if a is None else a[train] for a in data),
-            tuple(None if a is None else a[val] for a in data),
-        )
-
     def _build_model(self, image_shape, *, rescale, seed, metrics, steps_per_epoch):
         """The network :func:`build_cnn` makes of the parameters named in
         ``_ARCHITECTURE_PARAMS``, compiled, with its optimizer's variables."""
         params = self.get_params(deep=False)
-        model = build_cnn(
-            image_shape,
-            **{name: params[name] for name in _ARCHITECTURE_PARAMS},
-            rescale=rescale,
-            seed=seed,
-        )
+        with strategy_scope(self.strategy):
+            model = build_cnn(
+                image_shape,
+                **{name: params[name] for name in _ARCHITECTURE_PARAMS},
+                rescale=rescale,
+                seed=seed,
+            )
+        apply_dtype_policy(model, self.dtype_policy)
         compile_model(self, model, self.learning_rate, metrics, steps_per_epoch)
         return model
 

@@ -10,7 +10,10 @@ as scikit-learn's private helpers take the estimator."""
 import warnings
 
 import keras
+import numpy as np
+from sklearn.model_selection import train_test_split
 
+from ._devices import check_even_batches, loss_scaled
 from ._inputs import _file_errors, make_dataset
 from .utils._tf_compat import (
     release_gradient_registrations as _release_gradient_registrations,
@@ -47,6 +50,29 @@ class _EpochLogs(keras.callbacks.Callback):
             for key, value in logs.items():
                 history.setdefault(key, []).append(float(value))
         return history
+
+
+def check_metrics(metrics):
+    """The ``metrics`` as a list for ``keras.Model.compile``."""
+    metrics = list(metrics or ())
+    for i, metric in enumerate(metrics):
+        if not isinstance(metric, (str, keras.metrics.Metric)):
+            raise TypeError(
+                "`metrics` must be a list of Keras metric names or "
+                f"keras.metrics.Metric instances. Got {type(metric).__name__} "
+                f"at index {i}: {metric!r}."
+            )
+    return metrics
+
+
+def check_callbacks(callbacks):
+    """Refuse ``callbacks`` that are not Keras callbacks."""
+    for i, callback in enumerate(callbacks or []):
+        if not isinstance(callback, keras.callbacks.Callback):
+            raise TypeError(
+                "`callbacks` must be a list of keras.callbacks.Callback. Got "
+                f"{type(callback).__name__} at index {i}: {callback!r}."
+            )
 
 
 def make_optimizer(
@@ -108,20 +134,24 @@ def compile_model(est, model, learning_rate, metrics, steps_per_epoch, epochs=No
     at ``learning_rate`` over ``epochs`` (default ``est.epochs``), and create the
     optimizer's variables."""
     epochs = est.epochs if epochs is None else epochs
-    model.compile(
-        optimizer=make_optimizer(
+    # Under the strategy the model was built in (the optimizer's variables, its
+    # iteration count included, are then that strategy's too).
+    with model.distribute_strategy.scope():
+        optimizer = make_optimizer(
             est.optimizer,
             learning_rate,
             weight_decay=est.weight_decay,
             schedule=est.learning_rate_schedule,
             decay_steps=epochs * steps_per_epoch,
-        ),
-        loss="binary_crossentropy",
-        metrics=list(metrics),
-    )
-    # Creating the optimizer's variables now, not inside the first traced
-    # training step, spares TensorFlow a second trace of that step.
-    model.optimizer.build(model.trainable_variables)
+        )
+        model.compile(
+            optimizer=loss_scaled(optimizer, est.dtype_policy),
+            loss="binary_crossentropy",
+            metrics=list(metrics),
+        )
+        # Creating the optimizer's variables now, not inside the first traced
+        # training step, spares TensorFlow a second trace of that step.
+        model.optimizer.build(model.trainable_variables)
 
 
 def train_model(
@@ -165,6 +195,9 @@ def train_model(
             restore_best_weights=True,
         )
         callbacks.append(stopper)
+    check_even_batches(
+        model, est.batch_size, (train[0], None if validation is None else validation[0])
+    )
     epoch_logs = _EpochLogs()
     try:
         with silence_retracing_warnings(), _file_errors(all_X) as errors:
@@ -213,6 +246,32 @@ def train_model(
     if final:
         _set_fitted(est, fitted, *done, pixel_range)
     return done
+
+
+def split_validation(est, data, seed):
+    """``data`` (a tuple of arrays over the samples, or None) as the training
+    part and, with ``early_stopping``, the held-out validation part (else
+    None): a stratified split, seeded by ``seed``."""
+    if not est.early_stopping:
+        return data, None
+    n_samples, y_encoded = len(data[0]), data[1]
+    try:
+        train, val = train_test_split(
+            np.arange(n_samples),
+            test_size=est.validation_fraction,
+            stratify=y_encoded,
+            random_state=seed,
+        )
+    except ValueError as exc:
+        raise ValueError(
+            "early_stopping=True cannot hold out a stratified "
+            f"validation_fraction={est.validation_fraction} of the "
+            f"{n_samples} training samples: {exc}"
+        ) from exc
+    return (
+        tuple(None if a is None else a[train] for a in data),
+        tuple(None if a is None else a[val] for a in data),
+    )
 
 
 def make_batches(est, data, errors, shuffle_seed=None):

@@ -28,8 +28,9 @@ from ._architecture import (
 )
 from ._backbones import BACKBONES, apply_backbone, backbone_layers, get_backbone
 from ._backbones._registry import _check_input_shape
+from ._devices import apply_dtype_policy, strategy_scope
 from ._inputs import _file_errors, make_dataset
-from ._training import _MAX_SEED, compile_model, train_model
+from ._training import _MAX_SEED, compile_model, split_validation, train_model
 from .utils._tf_compat import silence_retracing_warnings
 
 
@@ -199,27 +200,29 @@ def fit_transfer(est, X, data, pixel_range, metrics, seeds, rng):
     ``seeds`` the (build, shuffle, split) seeds drawn by fit, ``rng`` its random
     state, which draws the fine-tuning's shuffle seed."""
     build_seed, shuffle_seed, split_seed = seeds
-    transfer = build_transfer_model(
-        est.image_shape_,
-        backbone=est.backbone,
-        weights=est.weights,
-        global_pooling=est.global_pooling or "average",
-        dense_units=est.dense_units,
-        dropout=est.dropout,
-        activation=est.activation,
-        augment=est._transfer_augment(),
-        # The backbones take pixels in [0, 255].
-        rescale=255.0 if pixel_range == (0, 1) else None,
-        seed=build_seed,
-    )
+    with strategy_scope(est.strategy):
+        transfer = build_transfer_model(
+            est.image_shape_,
+            backbone=est.backbone,
+            weights=est.weights,
+            global_pooling=est.global_pooling or "average",
+            dense_units=est.dense_units,
+            dropout=est.dropout,
+            activation=est.activation,
+            augment=est._transfer_augment(),
+            # The backbones take pixels in [0, 255].
+            rescale=255.0 if pixel_range == (0, 1) else None,
+            seed=build_seed,
+        )
     model = transfer.model
-    train, validation = est._split_validation(data, split_seed)
+    apply_dtype_policy(model, est.dtype_policy)
+    train, validation = split_validation(est, data, split_seed)
     steps = math.ceil(len(train[0]) / est.batch_size)
     fine_tune = est.fine_tune_layers == "all" or est.fine_tune_layers > 0
     if transfer.cacheable and est._features_once:
         features = backbone_features(est, transfer.features, X, data[3])
-        head_train, head_validation = est._split_validation(
-            (features, *data[1:3], None), split_seed
+        head_train, head_validation = split_validation(
+            est, (features, *data[1:3], None), split_seed
         )
         compile_model(est, transfer.head, est.learning_rate, metrics, steps)
         # model_ is compiled, with the optimizer that trains its head.

@@ -172,14 +172,14 @@ def test_float_input_is_used_as_given(digits, fast_params):
 def test_early_stopping_splits_class_sorted_data_stratified(digits, monkeypatch):
     X, y = class_sorted(*digits)
     splits = []
-    original = skcnn._classifier.train_test_split
+    original = skcnn._training.train_test_split
 
     def record(*args, **kwargs):
         result = original(*args, **kwargs)
         splits.append(result)
         return result
 
-    monkeypatch.setattr(skcnn._classifier, "train_test_split", record)
+    monkeypatch.setattr(skcnn._training, "train_test_split", record)
     clf = CNNBinaryClassifier(
         augment=None,
         filters=(4,),

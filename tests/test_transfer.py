@@ -200,10 +200,13 @@ def test_float_images_in_0_1_are_scaled_to_0_255(params, frozen, data):
     )
 
 
-def test_grayscale_images(params, data):
+def test_grayscale_images_and_progress_when_verbose(params, data, capsys):
     X, y = data
     gray = X[..., 0]  # (n, 32, 32): one channel
-    clf = CNNBinaryClassifier(**params).fit(gray, y)
+    clf = CNNBinaryClassifier(**{**params, "epochs": 1}, verbose=2).fit(gray, y)
+    # Keras prints one line for the features (predict), then one per epoch.
+    out = capsys.readouterr().out
+    assert out.count("step") >= 2, out
     assert clf.image_shape_ == (32, 32, 1)
     assert clf.predict_proba(gray).shape == (len(y), 2)
 
@@ -263,14 +266,20 @@ def test_fine_tuning_changes_the_top_layers_only(
     assert clf.best_epoch_ == clf.n_iter_
 
 
-def test_fine_tuning_all_layers(params, data, weights_path):
+def test_fine_tuning_all_layers_with_early_stopping(params, data, weights_path):
     X, y = data
     clf = CNNBinaryClassifier(
         **params,
         fine_tune_layers="all",
-        fine_tune_epochs=1,
+        fine_tune_epochs=2,
         fine_tune_learning_rate=1e-2,
+        early_stopping=True,
+        validation_fraction=0.25,
     ).fit(X, y)
+    # Early stopping counts the epochs of both phases.
+    assert params["epochs"] < clf.n_iter_ <= params["epochs"] + 2
+    assert len(clf.history_["val_loss"]) == clf.n_iter_
+    assert params["epochs"] < clf.best_epoch_ <= clf.n_iter_
     before = _weights_by_layer(
         build_backbone(BACKBONE, (32, 32, 3), weights=weights_path)
     )
@@ -284,20 +293,6 @@ def test_fine_tuning_all_layers(params, data, weights_path):
     for layer in backbone_layers(clf.model_):
         if isinstance(layer, keras.layers.BatchNormalization):
             assert _same(after[layer.name], before[layer.name]), layer.name
-
-
-def test_fine_tuning_with_early_stopping_counts_both_phases(params, data):
-    X, y = data
-    clf = CNNBinaryClassifier(
-        **params,
-        early_stopping=True,
-        validation_fraction=0.25,
-        fine_tune_layers=3,
-        fine_tune_epochs=2,
-    ).fit(X, y)
-    assert params["epochs"] < clf.n_iter_ <= params["epochs"] + 2
-    assert len(clf.history_["val_loss"]) == clf.n_iter_
-    assert params["epochs"] < clf.best_epoch_ <= clf.n_iter_
 
 
 def test_grid_search_over_backbone_and_fine_tuning(params, data):
@@ -359,14 +354,6 @@ def test_models_pickled_before_backbone_load_without_one():
     # what they were fitted with, whatever the defaults become
     assert {name: CNNBinaryClassifier._SAVED_WITHOUT[name] for name in new} == new
     assert old.get_params() == {**clf.get_params(), **new}
-
-
-def test_feature_extraction_shows_progress_when_verbose(params, data, capsys):
-    X, y = data
-    CNNBinaryClassifier(**{**params, "epochs": 1}, verbose=2).fit(X, y)
-    out = capsys.readouterr().out
-    # Keras prints one line for the features (predict), then one per epoch.
-    assert out.count("step") >= 2, out
 
 
 @pytest.mark.parametrize(

@@ -139,9 +139,17 @@ def release_gradient_registrations(model):
         registry = getattr(getattr(ops, "_gradient_registry", None), "_registry", None)
         if not isinstance(registry, dict):
             return released  # another TensorFlow: nothing we know how to release
-        # A traced graph captures the resource handles of the variables it uses.
+        import tensorflow as tf
+
+        # A traced graph captures the resource handles of the variables it uses:
+        # under a tf.distribute strategy, those of each replica's component.
         variables = [*model.variables, *getattr(model.optimizer, "variables", ())]
-        ours = {id(v.value.handle) for v in variables}
+        ours = set()
+        for variable in variables:
+            value = variable.value
+            ours.add(id(value.handle))
+            if isinstance(value, tf.distribute.DistributedValues):
+                ours.update(id(component.handle) for component in value.values)
         for name in [n for n in list(registry) if n.startswith("CustomGradient-")]:
             entry = registry.get(name)
             grad_fn = entry.get("type") if isinstance(entry, dict) else None
