@@ -134,8 +134,10 @@ _DATA_PARALLEL = textwrap.dedent(
     np.testing.assert_array_equal(first.predict_proba(X), again.predict_proba(X))
     # Inside the user's strategy scope.
     strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+    before = len(registry)
     with strategy.scope():
         scoped = CNNBinaryClassifier(**params).fit(X, y)
+        assert len(registry) == before, (before, len(registry))  # released
         try:
             CNNBinaryClassifier(**params, strategy="mirrored").fit(X, y)
         except ValueError as exc:

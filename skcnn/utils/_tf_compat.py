@@ -142,14 +142,17 @@ def release_gradient_registrations(model):
         import tensorflow as tf
 
         # A traced graph captures the resource handles of the variables it uses:
-        # under a tf.distribute strategy, those of each replica's component.
+        # under a tf.distribute strategy, those of each replica's component (the
+        # handle of the distributed variable itself cannot be read inside the
+        # strategy's scope).
         variables = [*model.variables, *getattr(model.optimizer, "variables", ())]
         ours = set()
         for variable in variables:
             value = variable.value
-            ours.add(id(value.handle))
             if isinstance(value, tf.distribute.DistributedValues):
                 ours.update(id(component.handle) for component in value.values)
+            else:
+                ours.add(id(value.handle))
         for name in [n for n in list(registry) if n.startswith("CustomGradient-")]:
             entry = registry.get(name)
             grad_fn = entry.get("type") if isinstance(entry, dict) else None
