@@ -18,12 +18,23 @@ resident set size (``resource.getrusage(RUSAGE_SELF).ru_maxrss``):
 * one batch in memory: the same classifier fitted on one batch (``batch_size``
   images) held as a uint8 array: the cost of training itself (activations,
   gradients, the traced step) without streaming;
+* in memory: the same classifier fitted on the first ``--in-memory-samples``
+  (1,000) of the same files, decoded beforehand (untimed) by
+  :class:`skcnn.ImageLoader` into a uint8 array: training at the speed of
+  arrays in memory, on the same network and images;
 * streaming: the fit on the ``--n-samples`` paths.
 
 The figures are printed beside the size the same images would take in memory
 as uint8 and as float32, and the target: a streaming fit of 10,000 images of
 224x224 RGB keeps peak RSS under 2 GB (as float32 they would take 6 GB).
-The files are removed at the end unless ``--keep``.
+
+The training speed of the streaming fit is printed next to the in-memory fit's,
+measured in the same run: images/s over the whole fit (``n_images * epochs /
+fit s``: building, tracing and the first step included) and in the steady state
+(the images after the first training step over the time after it, a Keras
+callback's timestamps), so that the cost of decoding the files while training
+shows apart from the fixed costs. The files are removed at the end unless
+``--keep``.
 
 Example::
 
@@ -131,38 +142,64 @@ def child(args):
         n = min(args.batch_size, len(paths))
         X = ImageLoader(image_size=tuple(args.image_size)).transform(paths[:n])
         clf.fit(X, y[:n])
+    elif args.child == "in_memory":
+        from skcnn import ImageLoader
+
+        n = min(args.in_memory_samples, len(paths))
+        X = ImageLoader(image_size=tuple(args.image_size)).transform(paths[:n])
+        result["decode_s"] = time.perf_counter() - t0
+        result["array_bytes"] = int(X.nbytes)
+        t0 = time.perf_counter()
+        _timed_fit(clf, X, y[:n], t0, result)
     else:
-        stamps = {}
-
-        class Stamps(keras.callbacks.Callback):
-            def on_train_begin(self, logs=None):
-                stamps.setdefault("train_begin", time.perf_counter())
-
-            def on_train_batch_end(self, batch, logs=None):
-                stamps.setdefault("first_batch_end", time.perf_counter())
-
-            def on_epoch_end(self, epoch, logs=None):
-                stamps["last_epoch_end"] = time.perf_counter()
-
-        clf.set_params(callbacks=[Stamps()])
-        clf.fit(paths, y)
-        t1 = time.perf_counter()
-        # Where the fit time goes: before model.fit's training loop starts, the
-        # first step (tracing), the other steps, and after the last epoch.
-        result["phases_s"] = {
-            "before_training": stamps["train_begin"] - t0,
-            "first_step": stamps["first_batch_end"] - stamps["train_begin"],
-            "other_steps": stamps["last_epoch_end"] - stamps["first_batch_end"],
-            "after_training": t1 - stamps["last_epoch_end"],
-        }
-        result["n_iter"] = int(clf.n_iter_)
-        result["loss"] = clf.history_["loss"][-1]
+        _timed_fit(clf, paths, y, t0, result)
     result["run_s"] = time.perf_counter() - t0
     result["rss_after_import"] = rss_after_import
     result["rss_end"] = _current_rss_bytes()
     result["peak_rss"] = _peak_rss_bytes()
     with open(args.result_file, "w") as f:
         json.dump(result, f)
+
+
+def _timed_fit(clf, X, y, t0, result):
+    """Fit ``clf`` on X with a callback stamping the start of training, the end
+    of the first step and of the last epoch; add to ``result`` where the time
+    went (since ``t0``) and the images per second."""
+    import keras
+
+    stamps = {}
+
+    class Stamps(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            stamps.setdefault("train_begin", time.perf_counter())
+
+        def on_train_batch_end(self, batch, logs=None):
+            stamps.setdefault("first_batch_end", time.perf_counter())
+
+        def on_epoch_end(self, epoch, logs=None):
+            stamps["last_epoch_end"] = time.perf_counter()
+
+    clf.set_params(callbacks=[Stamps()])
+    clf.fit(X, y)
+    t1 = time.perf_counter()
+    # Where the fit time goes: before model.fit's training loop starts, the
+    # first step (tracing), the other steps, and after the last epoch.
+    result["phases_s"] = {
+        "before_training": stamps["train_begin"] - t0,
+        "first_step": stamps["first_batch_end"] - stamps["train_begin"],
+        "other_steps": stamps["last_epoch_end"] - stamps["first_batch_end"],
+        "after_training": t1 - stamps["last_epoch_end"],
+    }
+    n_iter = int(clf.n_iter_)
+    trained = len(X) * n_iter
+    first = min(clf.batch_size, len(X))
+    result["n_images"] = len(X)
+    result["n_iter"] = n_iter
+    result["loss"] = clf.history_["loss"][-1]
+    result["images_per_s"] = trained / (t1 - t0)
+    result["steady_images_per_s"] = (trained - first) / result["phases_s"][
+        "other_steps"
+    ]
 
 
 def run_child(mode, args, paths_file):
@@ -188,6 +225,8 @@ def run_child(mode, args, paths_file):
         str(args.batch_size),
         "--random-state",
         str(args.random_state),
+        "--in-memory-samples",
+        str(args.in_memory_samples),
     ]
     print(f"\n--- {mode}: fresh subprocess", flush=True)
     t0 = time.perf_counter()
@@ -232,12 +271,23 @@ def main(argv=None):
         "--keep", action="store_true", help="keep the image files at the end"
     )
     parser.add_argument(
-        "--skip-baselines", action="store_true", help="only run the streaming fit"
+        "--in-memory-samples",
+        type=int,
+        default=1000,
+        help="images of the in-memory fit (the first files, decoded to a uint8 "
+        "array); 0: no in-memory fit",
+    )
+    parser.add_argument(
+        "--skip-baselines",
+        action="store_true",
+        help="only run the streaming fit (and the in-memory one)",
     )
     parser.add_argument("--json", metavar="PATH", help="write the results here")
     # Internal: one measurement in a fresh process.
     parser.add_argument(
-        "--child", choices=["baseline", "one_batch", "stream"], help=argparse.SUPPRESS
+        "--child",
+        choices=["baseline", "one_batch", "in_memory", "stream"],
+        help=argparse.SUPPRESS,
     )
     parser.add_argument("--paths-file", help=argparse.SUPPRESS)
     parser.add_argument("--result-file", help=argparse.SUPPRESS)
@@ -278,9 +328,10 @@ def main(argv=None):
         with open(paths_file, "w") as f:
             f.write("\n".join(paths))
 
-        modes = (
-            ["stream"] if args.skip_baselines else ["baseline", "one_batch", "stream"]
-        )
+        modes = [] if args.skip_baselines else ["baseline", "one_batch"]
+        if args.in_memory_samples:
+            modes.append("in_memory")
+        modes.append("stream")
         for mode in modes:
             results[mode] = run_child(mode, args, paths_file)
     finally:
@@ -294,25 +345,51 @@ def main(argv=None):
         f"epochs={args.epochs}, batch_size={args.batch_size}, "
         f"image_shape=({height}, {width}, 3)) on {n} image paths\n"
     )
+    n_memory = results.get("in_memory", {}).get("n_images", args.in_memory_samples)
     labels = {
         "baseline": "baseline: import + build + compile, no data",
         "one_batch": f"fit on one batch of {args.batch_size} in-memory images",
+        "in_memory": f"fit on {n_memory} images in memory (uint8)",
         "stream": f"fit streaming {n} image files",
     }
-    print(f"{'process':<48} {'peak RSS':>9} {'run s':>8}")
-    print("-" * 67)
+    print(f"{'process':<48} {'peak RSS':>9} {'fit s':>8} {'images/s':>9} {'steady':>8}")
+    print("-" * 86)
     for mode, r in results.items():
-        print(f"{labels[mode]:<48} {_gb(r['peak_rss'])} {r['run_s']:>8.1f}")
+        speed = (
+            f" {r['images_per_s']:>9.1f} {r['steady_images_per_s']:>8.1f}"
+            if "images_per_s" in r
+            else ""
+        )
+        print(f"{labels[mode]:<48} {_gb(r['peak_rss'])} {r['run_s']:>8.1f}{speed}")
+    print(
+        "images/s: images x epochs / fit s; steady: the images after the first "
+        "training step\nper second after it (the same network, epochs and batch "
+        "size in both fits)"
+    )
     print(f"\n{'same images in memory as uint8':<48} {_gb(uint8_bytes)}")
     print(f"{'same images in memory as float32':<48} {_gb(float32_bytes)}")
     stream = results["stream"]
-    print(
-        f"\nstreaming fit: {stream['run_s']:.1f} s, {n / stream['run_s']:.0f} images/s"
-    )
-    phases = ", ".join(
-        f"{k.replace('_', ' ')} {v:.1f} s" for k, v in stream["phases_s"].items()
-    )
-    print(f"  of which: {phases}")
+    for mode in ("in_memory", "stream"):
+        if mode not in results:
+            continue
+        r = results[mode]
+        phases = ", ".join(
+            f"{k.replace('_', ' ')} {v:.1f} s" for k, v in r["phases_s"].items()
+        )
+        print(f"\n{labels[mode]}: {r['run_s']:.1f} s, of which: {phases}")
+        if mode == "in_memory":
+            print(
+                f"  (decoding the {r['n_images']} files beforehand took "
+                f"{r['decode_s']:.1f} s, not counted)"
+            )
+    if "in_memory" in results:
+        memory = results["in_memory"]
+        print(
+            "\nstreaming / in memory, images/s: "
+            f"{stream['images_per_s'] / memory['images_per_s']:.2f} over the fit, "
+            f"{stream['steady_images_per_s'] / memory['steady_images_per_s']:.2f} "
+            "in the steady state"
+        )
     if "baseline" in results:
         extra = stream["peak_rss"] - results["baseline"]["peak_rss"]
         print(f"streaming fit peak RSS - baseline peak RSS: {_gb(extra)}")
