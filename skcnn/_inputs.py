@@ -440,6 +440,8 @@ def make_dataset(
     and the prediction of a sample does not depend on which other samples
     share its batch.
     """
+    if y is None and X.dtype != object:
+        return _padded_batches(X, batch_size)
     arrays = tuple(a for a in (X, y, weights) if a is not None)
     indices = tf.data.Dataset.range(len(X))
     if shuffle_seed is not None:
@@ -467,6 +469,21 @@ def make_dataset(
     batches = indices.batch(batch_size).map(
         batch, num_parallel_calls=tf.data.AUTOTUNE if decode else None
     )
+    return batches.prefetch(tf.data.AUTOTUNE)
+
+
+def _padded_batches(X, batch_size):
+    """The batches of the images X, in order, the last padded with zeros.
+
+    Slicing and batching, with no ``map``, is what a prediction on arrays needs:
+    a mapped function would be traced again at every predict call.
+    """
+    full = len(X) - len(X) % batch_size
+    batches = tf.data.Dataset.from_tensor_slices(X[:full]).batch(batch_size)
+    if full < len(X):
+        last = np.zeros((batch_size, *X.shape[1:]), dtype=X.dtype)
+        last[: len(X) - full] = X[full:]
+        batches = batches.concatenate(tf.data.Dataset.from_tensors(last))
     return batches.prefetch(tf.data.AUTOTUNE)
 
 

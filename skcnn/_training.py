@@ -65,6 +65,27 @@ def check_metrics(metrics):
     return metrics
 
 
+def metric_object(metric):
+    """``metric`` (a Keras metric name or ``keras.metrics.Metric``) as a new
+    Metric object, resolved the way ``keras.Model.compile`` resolves it for
+    one sigmoid output ("accuracy" is ``BinaryAccuracy``).
+
+    Compiling with objects, whose variables exist before ``fit``, spares
+    TensorFlow a second trace of the first training step: a metric named by a
+    string gets its variables inside that first trace, and a ``tf.function``
+    that creates variables is traced again.
+    """
+    if not isinstance(metric, str):
+        return metric
+    if metric.lower() in ("accuracy", "acc"):
+        return keras.metrics.BinaryAccuracy(name=metric)
+    resolved = keras.metrics.get(metric)
+    if not isinstance(resolved, keras.metrics.Metric):
+        resolved = keras.metrics.MeanMetricWrapper(resolved)
+    resolved.name = metric
+    return resolved
+
+
 def check_callbacks(callbacks):
     """Refuse ``callbacks`` that are not Keras callbacks."""
     for i, callback in enumerate(callbacks or []):
@@ -147,7 +168,7 @@ def compile_model(est, model, learning_rate, metrics, steps_per_epoch, epochs=No
         model.compile(
             optimizer=loss_scaled(optimizer, est.dtype_policy),
             loss="binary_crossentropy",
-            metrics=list(metrics),
+            metrics=[metric_object(m) for m in metrics],
         )
         # Creating the optimizer's variables now, not inside the first traced
         # training step, spares TensorFlow a second trace of that step.

@@ -238,6 +238,38 @@ def test_metrics_parameter(digits, fast_params):
         CNNBinaryClassifier(**fast_params, metrics=[len]).fit(X, y)
 
 
+def test_training_step_is_traced_once_per_fit(digits, fast_params, monkeypatch):
+    """TensorFlow traces a ``tf.function`` again when its first trace created
+    variables: metrics named by strings, built by Keras inside the first
+    training step, would double the tracing time of every fit."""
+    X, y = digits
+    traces = []
+    train_step = keras.Model.train_step
+
+    def counted(model, data):
+        traces.append(model)
+        return train_step(model, data)
+
+    monkeypatch.setattr(keras.Model, "train_step", counted)
+    clf = CNNBinaryClassifier(
+        **{**fast_params, "epochs": 2}, metrics=["accuracy", "AUC"], random_state=0
+    )
+    for _ in range(2):
+        traces.clear()
+        clf.fit(X, y)
+        assert len(traces) == 1
+    assert sorted(clf.history_) == ["AUC", "accuracy", "loss"]
+    # "accuracy" is still the binary accuracy Keras gives a sigmoid output.
+    final = CNNBinaryClassifier(
+        **{**fast_params, "epochs": 1, "learning_rate": 1e-12, "dropout": 0.0},
+        early_stopping=False,
+        random_state=0,
+    ).fit(X, y)
+    expected = np.mean(final.predict(X) == y)
+    assert 0.2 < expected < 0.8
+    assert final.history_["accuracy"][0] == pytest.approx(expected, abs=1e-6)
+
+
 def test_quiet_by_default(digits, capsys):
     """scikit-learn's convention: a quiet estimator; verbose=2 prints per epoch
     lines in fit, and no line per predict call."""
