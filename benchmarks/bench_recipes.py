@@ -36,6 +36,8 @@ RECIPES = {
     "batch-norm-dropout-0.5": {"batch_norm": True, "dropout": 0.5},
     "batch-norm-3-blocks": {"batch_norm": True, "filters": (32, 64, 128)},
     "batch-norm-strong-augment": {"batch_norm": True, "augment": _STRONG_AUGMENT},
+    "batch-norm-2-convs": {"batch_norm": True, "convs_per_block": 2},
+    "batch-norm-100-epochs": {"batch_norm": True, "epochs": 100},
     "balanced": {"class_weight": "balanced"},
     "3-blocks": {"filters": (32, 64, 128)},
     "wide": {"filters": (32, 64, 128, 256)},

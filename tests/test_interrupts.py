@@ -67,7 +67,11 @@ def assert_unfitted(clf):
 def test_interrupt_after_epochs_keeps_the_weights_so_far(digits):
     X, y = digits
     stop = Interrupt(epoch=1)
-    clf = CNNBinaryClassifier(**{**FAST, "epochs": 5}, callbacks=[stop], random_state=0)
+    clf = CNNBinaryClassifier(
+        **{**FAST, "epochs": 5, "metrics": ("accuracy",)},
+        callbacks=[stop],
+        random_state=0,
+    )
     caught = fit_interrupted(clf, X, y)
 
     assert len(caught) == 1
@@ -131,7 +135,7 @@ def test_interrupt_with_early_stopping_restores_the_best_weights(digits):
     # the epochs, so early stopping never stops the fit itself.
     stop = Interrupt(batch=0, batch_of_epoch=3)
     clf = CNNBinaryClassifier(
-        **{**FAST, "epochs": 8},
+        **{**FAST, "epochs": 8, "metrics": ("accuracy",)},
         early_stopping=True,
         n_iter_no_change=8,
         callbacks=[stop],

@@ -48,7 +48,7 @@ def test_tensorflow_pools_sized_to_the_joblib_worker_share(digits, data, tmp_pat
 
     get_reusable_executor().shutdown(wait=True)
     results = joblib.Parallel(n_jobs=2, backend="loky")(
-        joblib.delayed(fit_in_worker)(seed) for seed in range(4)
+        joblib.delayed(fit_in_worker)(seed) for seed in range(2)
     )
     # The share joblib gives each of 2 workers (unless OMP_NUM_THREADS is set).
     share = int(os.environ.get("OMP_NUM_THREADS", max(joblib.cpu_count() // 2, 1)))
