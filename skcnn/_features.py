@@ -214,7 +214,7 @@ class FeatureExtractor(_VersionedPickleMixin, TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        features : ndarray of shape (n_samples, n_features_out_), dtype float32
+        features : ndarray of shape (n_samples, `n_features_out_`), dtype float32
             One row of features per image.
         """
         size_thread_pools()

@@ -288,6 +288,27 @@ def get_untrusted_types(path):
     -------
     types : list of str
         Fully qualified names of the untrusted types (empty if none).
+
+    See Also
+    --------
+    load : Loads the file, refusing the types listed here unless trusted.
+
+    Examples
+    --------
+    A pipeline whose ``FunctionTransformer`` calls a function skops does not
+    trust:
+
+    >>> import operator, os, tempfile
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import FunctionTransformer
+    >>> import skcnn
+    >>> model = make_pipeline(FunctionTransformer(operator.neg), LogisticRegression())
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = os.path.join(folder, "model.skcnn")
+    ...     skcnn.save(model, path)
+    ...     skcnn.get_untrusted_types(path)
+    ['_operator.neg']
     """
     import skops.io as sio
 
@@ -358,6 +379,27 @@ def load(path, *, trusted=None):
     Everything else is refused, scikit-learn's other functions and classes
     included (a model file naming a function runs it when the model is used),
     until given in ``trusted``.
+
+    Examples
+    --------
+    >>> import operator, os, tempfile
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import FunctionTransformer
+    >>> import skcnn
+    >>> model = make_pipeline(FunctionTransformer(operator.neg), LogisticRegression())
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = os.path.join(folder, "model.skcnn")
+    ...     skcnn.save(model, path)
+    ...     try:
+    ...         skcnn.load(path)
+    ...     except ValueError as error:
+    ...         print(error)  # doctest: +ELLIPSIS +NORMALIZE_WHITESPACE
+    ...     loaded = skcnn.load(path, trusted=["_operator.neg"])
+    Refusing to load '...model.skcnn': it holds types that are not trusted,
+    ['_operator.neg']. Nothing in the file was run. ...
+    >>> loaded.steps[0][1].func is operator.neg
+    True
     """
     import keras
     import skops.io as sio

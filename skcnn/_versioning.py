@@ -15,6 +15,25 @@ class VersionMismatchWarning(UserWarning):
 
     Not scikit-learn's ``InconsistentVersionWarning``, which scikit-learn raises
     for its own version only, and whose constructor takes its own arguments.
+
+    Loading a joblib pickle of skcnn's estimators, or a file of
+    :func:`skcnn.load`, warns with it, naming the versions that differ.
+
+    See Also
+    --------
+    skcnn.load : Loads a model file of skcnn's safe format.
+
+    Examples
+    --------
+    Make such a file an error rather than a warning:
+
+    >>> import warnings
+    >>> from skcnn import VersionMismatchWarning
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("error", VersionMismatchWarning)
+    ...     pass  # joblib.load(...) or skcnn.load(...) of such a file raises here
+    >>> issubclass(VersionMismatchWarning, UserWarning)
+    True
     """
 
 
