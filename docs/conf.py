@@ -48,6 +48,16 @@ default_role = "literal"
 smartquotes = False
 
 # ---------------------------------------------------------------- API reference
+# A reference that resolves to nothing is a warning, hence an error with -W: a
+# renamed or removed skcnn name breaks the build. Names of other libraries are
+# not linked (their inventories would have to be downloaded) and not checked.
+nitpicky = True
+nitpick_ignore_regex = [
+    (r"py:.*", r"(numpy|np|sklearn|keras|tensorflow|tf|matplotlib|pandas|PIL|joblib"
+     r"|distributed|dask|skops|pathlib|os|collections|typing)(\..*)?"),
+    (r"py:.*", r"(array-like|ndarray|callable|optional|default|of|shape|or|str|int"
+     r"|float|bool|dict|list|tuple|None|True|False|object|path-like|file-like)"),
+]
 autosummary_generate = True
 autodoc_default_options = {"members": True, "inherited-members": False}
 autodoc_typehints = "none"

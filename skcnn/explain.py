@@ -36,7 +36,7 @@ def grad_cam(estimator, X, *, target_class=None, layer=None, batch_size=32):
     Parameters
     ----------
     estimator : CNNBinaryClassifier or Pipeline
-        A fitted :class:`CNNBinaryClassifier`, or a fitted pipeline whose last
+        A fitted :class:`~skcnn.CNNBinaryClassifier`, or a fitted pipeline whose last
         step is one (such as ``make_pipeline(ImageLoader(...),
         CNNBinaryClassifier())``).
 
