@@ -15,11 +15,11 @@ from sklearn.model_selection import train_test_split
 
 from ._devices import check_even_batches, loss_scaled
 from ._inputs import _file_errors, make_dataset
+from .utils._tf_compat import multi_worker_fit, silence_retracing_warnings
 from .utils._tf_compat import (
     release_gradient_registrations as _release_gradient_registrations,
 )
 from .utils._tf_compat import release_iterators as _release_iterators
-from .utils._tf_compat import silence_retracing_warnings
 
 # The upper bound of the seeds fit draws from random_state.
 _MAX_SEED = 2**31 - 1
@@ -221,7 +221,11 @@ def train_model(
     )
     epoch_logs = _EpochLogs()
     try:
-        with silence_retracing_warnings(), _file_errors(all_X) as errors:
+        with (
+            silence_retracing_warnings(),
+            _file_errors(all_X) as errors,
+            multi_worker_fit(model),
+        ):
             validation = make_batches(est, validation, errors)
             history = model.fit(
                 make_batches(est, train, errors, shuffle_seed),

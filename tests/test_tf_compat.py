@@ -22,7 +22,7 @@ from skcnn.utils._tf_compat import (
     traced_graph,
 )
 
-from .conftest import FAST
+from .conftest import FAST, TINY
 
 
 def test_tensorflow_still_warns_as_the_filter_expects():
@@ -150,3 +150,31 @@ def test_a_shear_layer_saved_before_the_move_loads():
     assert (layer.x_factor, layer.y_factor) == ((-0.2, 0.2), (-0.2, 0.2))
     image = np.arange(64, dtype="float32").reshape(1, 8, 8, 1)
     np.testing.assert_array_equal(layer(image, training=False), image)
+
+
+def test_keras_still_has_what_multi_worker_fit_replaces(digits):
+    """multi_worker_fit replaces a method of Keras 3.15's TensorFlowTrainer on the
+    model and a function of its module while the model trains; it relies on
+    Keras' test of a multi-worker strategy. Under any other strategy it changes
+    nothing."""
+    import inspect
+
+    from keras.src.backend.tensorflow import trainer
+
+    from skcnn.utils._tf_compat import multi_worker_fit
+
+    assert callable(trainer._collective_all_reduce_multi_worker)
+    assert list(inspect.signature(trainer.reduce_per_replica).parameters) == [
+        "values",
+        "strategy",
+        "reduction",
+    ]
+    assert callable(trainer.TensorFlowTrainer._maybe_symbolic_build)
+    assert callable(trainer.TensorFlowTrainer._symbolic_build)
+    X, y = digits
+    model = CNNBinaryClassifier(**TINY, random_state=0).fit(X, y).model_
+    assert not trainer._collective_all_reduce_multi_worker(model.distribute_strategy)
+    original = trainer.reduce_per_replica
+    with multi_worker_fit(model):
+        assert trainer.reduce_per_replica is original
+        assert "_maybe_symbolic_build" not in vars(model)

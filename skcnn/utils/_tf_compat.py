@@ -53,6 +53,23 @@ the entries whose graph (found through the closure cells of
 globally, or empties its registry itself (tests/test_tf_compat.py then finds no
 entry to release, and fails).
 
+``multi_worker_fit``: Keras 3.15 cannot ``fit`` under
+``tf.distribute.MultiWorkerMirroredStrategy`` with more than one worker, not even a
+plain ``Sequential`` model (keras-team/keras#20585, tensorflow/tensorflow#72388),
+in two places of ``keras/src/backend/tensorflow/trainer.py``:
+``TensorFlowTrainer._maybe_symbolic_build`` passes the whole first ``(x, y)`` batch
+to ``Strategy.reduce``, which a multi-worker strategy cannot reduce as one value
+("Attempt to convert a value (PerReplica...)"); and ``reduce_per_replica``
+averages each replica's loss and metrics with ``reduce("MEAN", v, axis=0)``,
+which fails on their scalars ("Invalid reduction dimension 0 for input with 0
+dimensions"). While one of skcnn's networks trains under such a strategy (Keras'
+own test ``_collective_all_reduce_multi_worker``), that model builds its
+optimizer, metrics and loss from the first batch's local values (the symbolic
+build only needs their shapes), and the module's ``reduce_per_replica`` averages
+over the replicas with ``axis=None``; both as Keras does for every other
+strategy. Nothing changes for any other strategy, nor for other models. Written
+for Keras 3.15; can go when Keras fits under the strategy itself.
+
 ``RandomShear``: Keras' ``RandomShear`` writes a shear factor ``f`` into the
 layer's configuration as ``[-f, f]``, which its own constructor then refuses
 ("The `factor` argument should be a number ... Received: input_number=-0.2"), so a
@@ -69,6 +86,7 @@ import contextlib
 import logging
 import threading
 import traceback
+import types
 
 RETRACING_MESSAGE = "triggered tf.function retracing"
 
@@ -193,6 +211,71 @@ def traced_graph(grad_fn):
 
 
 _random_shear_lock = threading.Lock()
+
+
+_multi_worker_lock = threading.Lock()
+
+
+def _first_local_values(model, iterator=None, data_batch=None):
+    """``_maybe_symbolic_build`` for a multi-worker strategy: the symbolic build
+    from the first batch's values on this worker's first replica."""
+    import tensorflow as tf
+
+    strategy = model.distribute_strategy
+    if iterator is not None:
+        for _, _, it in iterator:
+            data_batch = tf.nest.map_structure(
+                lambda v: (
+                    strategy.experimental_local_results(v)[0]
+                    if isinstance(v, tf.distribute.DistributedValues)
+                    else v
+                ),
+                next(it),
+            )
+            break
+    with strategy.scope():
+        model._symbolic_build(data_batch=data_batch)
+
+
+def _mean_over_replicas(original, is_multi_worker):
+    """Keras' ``reduce_per_replica``, averaging each value over the replicas of a
+    multi-worker strategy with ``axis=None`` (scalars have no axis 0)."""
+
+    def reduce_per_replica(values, strategy, reduction):
+        if reduction in ("auto", "mean") and is_multi_worker(strategy):
+            import tensorflow as tf
+
+            return tf.nest.map_structure(
+                lambda v: strategy.reduce("MEAN", v, axis=None), values
+            )
+        return original(values, strategy, reduction)
+
+    return reduce_per_replica
+
+
+@contextlib.contextmanager
+def multi_worker_fit(model):
+    """While ``model`` trains (``model.fit`` inside): the two fixes Keras needs to
+    train it under a multi-worker strategy; nothing under any other."""
+    try:
+        from keras.src.backend.tensorflow import trainer
+
+        is_multi_worker = trainer._collective_all_reduce_multi_worker
+        original = trainer.reduce_per_replica
+        multi_worker = is_multi_worker(model.distribute_strategy)
+    except (ImportError, AttributeError):  # not Keras 3.15's internals: as is
+        multi_worker = False
+    if not multi_worker:
+        yield
+        return
+    with _multi_worker_lock:
+        model._maybe_symbolic_build = types.MethodType(_first_local_values, model)
+        trainer.reduce_per_replica = _mean_over_replicas(original, is_multi_worker)
+        try:
+            yield
+        finally:
+            trainer.reduce_per_replica = original
+            del model._maybe_symbolic_build  # the class's method again
 
 
 def _random_shear_class():
