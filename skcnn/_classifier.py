@@ -31,7 +31,7 @@ from ._inputs import (
     validate_fit_input,
     validate_predict_input,
 )
-from ._threads import size_thread_pools
+from ._threads import size_thread_pools, unpickled
 from ._training import (
     _MAX_SEED,
     check_callbacks,
@@ -624,6 +624,11 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
     _features_once = True
 
     # -------------------------------------------------------------- predict
+    def __reduce_ex__(self, protocol):
+        # The pools are sized before the network of the state is unpickled.
+        reconstruct, args, *rest = super().__reduce_ex__(protocol)
+        return (unpickled, (reconstruct, args), *rest)
+
     def _positive_proba(self, X):
         size_thread_pools()
         check_is_fitted(self)

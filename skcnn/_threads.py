@@ -33,8 +33,11 @@ first TensorFlow operation), so ``size_thread_pools`` is called at the start of
 acts once per process (a lock makes a second thread wait for the first), only inside
 a worker, changes no setting the user made, and never raises.
 
-The one internal relied on: joblib's vendored loky (``_CURRENT_DEPTH``, below),
-written against joblib 1.3-1.6; tests/test_threads.py fails if it is gone. Can go
+The internals relied on: joblib's vendored loky (``_CURRENT_DEPTH``, below),
+written against joblib 1.3-1.6, and the set of a process's Dask workers
+(``distributed.Worker._instances``, distributed 2024-2026), where a worker is
+found while a task's arguments are unpickled, outside the task (see
+``unpickled``); tests/test_threads.py fails if either is gone. Can go
 when TensorFlow sizes its pools from ``OMP_NUM_THREADS`` (and joblib's loky workers
 set it) or joblib exposes whether the process is one of its workers.
 """
@@ -74,8 +77,13 @@ def _dask_worker_threads():
         return None
     try:
         worker = distributed.get_worker()
-    except ValueError:  # not in a task of a worker
-        return None
+    except ValueError:  # not in a task: unpickling a task's arguments, say
+        # The worker of this process, found among the workers Dask keeps
+        # track of (``Worker._instances``, a WeakSet): only when there is one.
+        workers = list(getattr(distributed.Worker, "_instances", ()))
+        if len(workers) != 1:
+            return None
+        worker = workers[0]
     if worker.nanny is None:  # in-process worker: the user's process
         return None
     n_threads = worker.state.nthreads
@@ -149,3 +157,18 @@ def size_thread_pools():
             _configure_worker()
         finally:
             _done = True
+
+
+def unpickled(reconstruct, args):
+    """``reconstruct(*args)``, what pickle calls to rebuild an estimator, after
+    ``size_thread_pools``.
+
+    Pickle then unpickles the estimator's state, whose fitted network starts
+    TensorFlow's runtime: in a fresh worker, the pools would be fixed at
+    TensorFlow's defaults before any fit could size them. A fitted estimator
+    can arrive first: scikit-learn 1.9 sends the search object itself (its
+    ``best_estimator_`` too, when refitting a fitted search) with each of the
+    search's fits.
+    """
+    size_thread_pools()
+    return reconstruct(*args)

@@ -181,6 +181,37 @@ def test_randomized_search_of_a_pipeline_on_file_paths(
 
 
 @pytest.mark.slow
+def test_fitted_search_refitted_on_a_new_worker(digits):
+    """scikit-learn sends the search object, fitted best_estimator_ included,
+    with each fit: unpickled first in a new worker, its network would start
+    TensorFlow before skcnn could size the pools."""
+    X, y = digits
+    search = GridSearchCV(
+        CNNBinaryClassifier(**PARAMS), {"dropout": [0.5]}, cv=2, scoring=SCORING
+    ).fit(X, y)  # in this process: best_estimator_ is a fitted network
+    with (
+        distributed.LocalCluster(
+            n_workers=N_WORKERS,
+            threads_per_worker=THREADS,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address="127.0.0.1:0",
+            memory_limit=0,
+        ) as cluster,
+        distributed.Client(cluster) as client,
+        joblib.parallel_config(backend="dask"),
+    ):
+        search.fit(X, y)
+        pools = client.run(
+            lambda: (
+                tf.config.threading.get_intra_op_parallelism_threads(),
+                tf.config.threading.get_inter_op_parallelism_threads(),
+            )
+        )
+    assert list(pools.values()) == [(THREADS, THREADS)] * N_WORKERS
+
+
+@pytest.mark.slow
 def test_halving_grid_search_over_epochs(client, digits, reference):
     X, y = digits
     search = HalvingGridSearchCV(

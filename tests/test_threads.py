@@ -3,6 +3,7 @@ share, GPU memory allocated as needed."""
 
 import os
 import types
+import weakref
 
 import joblib
 import pytest
@@ -78,6 +79,17 @@ def test_loky_still_marks_its_workers():
     from joblib.externals.loky import process_executor
 
     assert process_executor._CURRENT_DEPTH == 0  # 0 in the main process
+
+
+def test_dask_still_keeps_track_of_its_workers():
+    """Fails when distributed no longer keeps the set of a process's workers
+    where skcnn finds its worker outside a task (unpickling a task's arguments):
+    the pools of a worker sent a fitted estimator would then stay unsized."""
+    distributed = pytest.importorskip("distributed")
+
+    instances = distributed.Worker._instances
+    assert isinstance(instances, weakref.WeakSet)
+    assert not [w for w in instances if w.nanny is not None]  # none here
 
 
 # ------------------------------------------------- which process is a worker
