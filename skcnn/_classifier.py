@@ -623,12 +623,12 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
     # through the backbone).
     _features_once = True
 
-    # -------------------------------------------------------------- predict
     def __reduce_ex__(self, protocol):
         # The pools are sized before the network of the state is unpickled.
         reconstruct, args, *rest = super().__reduce_ex__(protocol)
         return (unpickled, (reconstruct, args), *rest)
 
+    # -------------------------------------------------------------- predict
     def _positive_proba(self, X):
         size_thread_pools()
         check_is_fitted(self)
