@@ -30,7 +30,13 @@ from ._backbones import BACKBONES, apply_backbone, backbone_layers, get_backbone
 from ._backbones._registry import _check_input_shape
 from ._devices import apply_dtype_policy, strategy_scope
 from ._inputs import _file_errors, make_dataset
-from ._training import _MAX_SEED, compile_model, split_validation, train_model
+from ._training import (
+    _MAX_SEED,
+    compile_model,
+    metric_object,
+    split_validation,
+    train_model,
+)
 from .utils._tf_compat import silence_retracing_warnings
 
 
@@ -229,7 +235,7 @@ def fit_transfer(est, X, data, pixel_range, metrics, seeds, rng):
         model.compile(
             optimizer=transfer.head.optimizer,
             loss="binary_crossentropy",
-            metrics=list(metrics),
+            metrics=[metric_object(m) for m in metrics],
         )
         done = train_model(
             est,

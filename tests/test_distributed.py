@@ -47,19 +47,21 @@ SCORING = "neg_log_loss"
 RTOL = 1e-5  # TensorFlow's float32 sums may differ in the last bits
 
 
+def _local_cluster():
+    """N_WORKERS worker processes of THREADS threads, on the loopback interface."""
+    return distributed.LocalCluster(
+        n_workers=N_WORKERS,
+        threads_per_worker=THREADS,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address="127.0.0.1:0",
+        memory_limit=0,  # no pausing or restart of workers on a busy machine
+    )
+
+
 @pytest.fixture(scope="module")
 def client():
-    with (
-        distributed.LocalCluster(
-            n_workers=N_WORKERS,
-            threads_per_worker=THREADS,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address="127.0.0.1:0",
-            memory_limit=0,  # no pausing or restart of workers on a busy machine
-        ) as cluster,
-        distributed.Client(cluster) as client,
-    ):
+    with _local_cluster() as cluster, distributed.Client(cluster) as client:
         # The worker imports TensorFlow (seconds) while this process fits the
         # reference; the tests' tasks queue behind it.
         warm_up = client.submit(lambda: __import__("skcnn._classifier"), pure=False)
@@ -190,14 +192,7 @@ def test_fitted_search_refitted_on_a_new_worker(digits):
         CNNBinaryClassifier(**PARAMS), {"dropout": [0.5]}, cv=2, scoring=SCORING
     ).fit(X, y)  # in this process: best_estimator_ is a fitted network
     with (
-        distributed.LocalCluster(
-            n_workers=N_WORKERS,
-            threads_per_worker=THREADS,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address="127.0.0.1:0",
-            memory_limit=0,
-        ) as cluster,
+        _local_cluster() as cluster,
         distributed.Client(cluster) as client,
         joblib.parallel_config(backend="dask"),
     ):
