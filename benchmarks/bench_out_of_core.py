@@ -6,7 +6,7 @@ Peak memory of CNNBinaryClassifier fitted on image files
 Writes ``--n-samples`` (10,000 by default) synthetic RGB JPEG files of
 ``--image-size`` (224x224) into a temporary folder (smooth random images with
 mild noise, quality 85), draws random binary labels, then fits
-``CNNBinaryClassifier(filters=(4,), epochs=1, batch_size=64,
+``CNNBinaryClassifier(filters=(4,), batch_norm=False, epochs=1, batch_size=64,
 image_shape=(224, 224, 3), verbose=1, random_state=0)`` on the 1-D array of
 paths, which streams the files from disk batch by batch.
 
@@ -98,6 +98,7 @@ def _classifier(args):
 
     return CNNBinaryClassifier(
         filters=tuple(args.filters),
+        batch_norm=False,
         epochs=args.epochs,
         batch_size=args.batch_size,
         image_shape=(*args.image_size, 3),

@@ -286,7 +286,11 @@ def backbone_twin(policy, backbone, weights):
 
 
 def make_networks(args):
-    tutorial = {"global_pooling": None, "learning_rate_schedule": None}
+    tutorial = {
+        "batch_norm": False,
+        "global_pooling": None,
+        "learning_rate_schedule": None,
+    }
     covid_augment = COVID_AUGMENT if args.covid_augment else None
     backbone_weights = None if args.backbone_weights == "none" else "imagenet"
     return {

@@ -97,6 +97,7 @@ cnn = make_pipeline(
     CNNBinaryClassifier(
         filters=((32, 64), 64, 128),
         padding="valid",
+        batch_norm=False,
         block_dropout=0.25,
         dense_units=(64,),
         dropout=0.5,

@@ -197,6 +197,18 @@ def _shrunk(size, window, padding, strides):
     return (size - window) // strides + 1
 
 
+def resolve_batch_norm(batch_norm, input_shape):
+    """``batch_norm`` as a bool: "auto" is True for colour images (3 channels)."""
+    if isinstance(batch_norm, str) and batch_norm == "auto":
+        return tuple(input_shape)[-1] == 3
+    if not isinstance(batch_norm, bool):
+        raise TypeError(
+            '`batch_norm` must be a bool or "auto". '
+            f"Received: batch_norm={batch_norm!r}"
+        )
+    return batch_norm
+
+
 def build_cnn(
     input_shape,
     filters=(16, 32, 64, 128),
@@ -210,7 +222,7 @@ def build_cnn(
     dense_units=(),
     dropout=0.3,
     activation="relu",
-    batch_norm=False,
+    batch_norm="auto",
     global_pooling="average",
     rescale=None,
     augment="auto",
@@ -264,11 +276,15 @@ def build_cnn(
     activation : str, default="relu"
         Activation of the convolutions and hidden dense layers.
 
-    batch_norm : bool, default=False
+    batch_norm : bool or "auto", default="auto"
         Whether each convolution, then without bias, is followed by a
         ``BatchNormalization`` layer and then its activation (an ``Activation``
         layer). At inference, batch normalization uses the moving statistics
-        learnt in training, so a prediction does not depend on its batch.
+        learnt in training, so a prediction does not depend on its batch. "auto":
+        for colour images (3 channels) only. Measured on the shared datasets (the
+        user guide's "Accuracy on real images"), it raised the test accuracy on
+        photos (cats_vs_dogs, 128x128 RGB) and lowered it on 28x28 grayscale
+        X-rays (pneumoniamnist), whose ROC AUC it left about the same.
 
     global_pooling : {"average", "max"} or None, default="average"
         A ``GlobalAveragePooling2D`` or ``GlobalMaxPooling2D`` layer between the
@@ -339,10 +355,7 @@ def build_cnn(
             '`padding` must be one of {"same", "valid"}. '
             f"Received: padding={padding!r}"
         )
-    if not isinstance(batch_norm, bool):
-        raise TypeError(
-            f"`batch_norm` must be a bool. Received: batch_norm={batch_norm!r}"
-        )
+    batch_norm = resolve_batch_norm(batch_norm, input_shape)
     if global_pooling is not None and global_pooling not in _GLOBAL_POOLING_LAYERS:
         raise ValueError(
             '`global_pooling` must be one of {"average", "max", None}. '

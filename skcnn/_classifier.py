@@ -38,6 +38,7 @@ from ._training import (
     check_metrics,
     compile_model,
     make_batches,
+    resolve_epochs,
     split_validation,
     train_model,
 )
@@ -54,20 +55,9 @@ from .utils._tf_compat import silence_retracing_warnings
 # The parameters of CNNBinaryClassifier passed on, by name, to build_cnn: a new
 # parameter of the network is added here and to CNNBinaryClassifier.__init__
 # (and its docstring and _parameter_constraints).
-_ARCHITECTURE_PARAMS = (
-    "filters",
-    "kernel_size",
-    "convs_per_block",
-    "pooling",
-    "pool_size",
-    "padding",
-    "block_dropout",
-    "dense_units",
-    "dropout",
-    "activation",
-    "batch_norm",
-    "global_pooling",
-    "augment",
+_ARCHITECTURE_PARAMS = tuple(
+    "filters kernel_size convs_per_block pooling pool_size padding block_dropout "
+    "dense_units dropout activation batch_norm global_pooling augment".split()
 )
 
 
@@ -113,9 +103,11 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
     activation : str, default="relu"
         Activation of convolutions and hidden dense layers (a Keras name).
 
-    batch_norm : bool, default=False
+    batch_norm : bool or "auto", default="auto"
         Whether each convolution (then without bias) is followed by a
-        ``BatchNormalization`` layer, before its activation.
+        ``BatchNormalization`` layer, before its activation. "auto": for colour
+        images (3 channels) only, as measured on the shared datasets (see
+        :func:`build_cnn`).
 
     global_pooling : {"average", "max"} or None, default="average"
         ``GlobalAveragePooling2D`` or ``GlobalMaxPooling2D`` between the
@@ -206,8 +198,11 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
         epochs without improvement of the loss (the validation loss with
         ``early_stopping``); ``history_["learning_rate"]`` records it.
 
-    epochs : int, default=60
-        Maximum number of passes over the training data.
+    epochs : int or "auto", default="auto"
+        Maximum number of passes over the training data. "auto": 60, or 100 for
+        a network trained from scratch (no ``backbone``) on fewer than 1,000
+        images, which get few training steps in 60 epochs (measured on the shared
+        datasets, see the user guide's "Accuracy on real images").
 
     batch_size : int, default=32
         Samples per gradient update, and per prediction batch.
@@ -369,7 +364,7 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
         "block_dropout": [Interval(numbers.Real, 0, 1, closed="left")],
         "dense_units": ["array-like"],
         "activation": [str],
-        "batch_norm": ["boolean"],
+        "batch_norm": ["boolean", StrOptions({"auto"})],
         "global_pooling": [StrOptions({"average", "max"}), None],
         "augment": [dict, StrOptions({"auto"}), None],
         "backbone": [StrOptions(set(BACKBONES)), None],
@@ -385,7 +380,10 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
         "learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
         "weight_decay": [Interval(numbers.Real, 0, None, closed="left"), None],
         "learning_rate_schedule": [StrOptions({"cosine", "plateau"}), None],
-        "epochs": [Interval(numbers.Integral, 1, None, closed="left")],
+        "epochs": [
+            Interval(numbers.Integral, 1, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
         "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
@@ -412,7 +410,7 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
         block_dropout=0.0,
         dense_units=(),
         activation="relu",
-        batch_norm=False,
+        batch_norm="auto",
         global_pooling="average",
         augment="auto",
         backbone=None,
@@ -425,7 +423,7 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
         learning_rate=0.001,
         weight_decay=None,
         learning_rate_schedule="cosine",
-        epochs=60,
+        epochs="auto",
         batch_size=32,
         early_stopping=False,
         validation_fraction=0.1,
@@ -566,14 +564,18 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
         train, validation = split_validation(
             self, (X, y_encoded, weights, infos), split_seed
         )
+        epochs = resolve_epochs(self.epochs, len(X))
         model = self._build_model(
             self.image_shape_,
             rescale=1 / 255 if X.dtype in (np.uint8, object) else None,
             seed=build_seed,
             metrics=metrics,
             steps_per_epoch=math.ceil(len(train[0]) / self.batch_size),
+            epochs=epochs,
         )
-        train_model(self, model, X, train, validation, shuffle_seed, pixel_range)
+        train_model(
+            self, model, X, train, validation, shuffle_seed, pixel_range, epochs=epochs
+        )
         return self
 
     def _validate_input(self, X, y):
@@ -598,7 +600,9 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
             weights = weights * compute_sample_weight(self.class_weight, y)
         return weights.astype(np.float32)
 
-    def _build_model(self, image_shape, *, rescale, seed, metrics, steps_per_epoch):
+    def _build_model(
+        self, image_shape, *, rescale, seed, metrics, steps_per_epoch, epochs
+    ):
         """The network :func:`build_cnn` makes of the parameters named in
         ``_ARCHITECTURE_PARAMS``, compiled, with its optimizer's variables."""
         params = self.get_params(deep=False)
@@ -610,7 +614,7 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
                 seed=seed,
             )
         apply_dtype_policy(model, self.dtype_policy)
-        compile_model(self, model, self.learning_rate, metrics, steps_per_epoch)
+        compile_model(self, model, self.learning_rate, metrics, steps_per_epoch, epochs)
         return model
 
     def _transfer_augment(self):

@@ -34,6 +34,7 @@ from ._training import (
     _MAX_SEED,
     compile_model,
     metric_object,
+    resolve_epochs,
     split_validation,
     train_model,
 )
@@ -224,13 +225,14 @@ def fit_transfer(est, X, data, pixel_range, metrics, seeds, rng):
     apply_dtype_policy(model, est.dtype_policy)
     train, validation = split_validation(est, data, split_seed)
     steps = math.ceil(len(train[0]) / est.batch_size)
+    epochs = resolve_epochs(est.epochs, len(X), est.backbone)
     fine_tune = est.fine_tune_layers == "all" or est.fine_tune_layers > 0
     if transfer.cacheable and est._features_once:
         features = backbone_features(est, transfer.features, X, data[3])
         head_train, head_validation = split_validation(
             est, (features, *data[1:3], None), split_seed
         )
-        compile_model(est, transfer.head, est.learning_rate, metrics, steps)
+        compile_model(est, transfer.head, est.learning_rate, metrics, steps, epochs)
         # model_ is compiled, with the optimizer that trains its head.
         model.compile(
             optimizer=transfer.head.optimizer,
@@ -245,11 +247,12 @@ def fit_transfer(est, X, data, pixel_range, metrics, seeds, rng):
             head_validation,
             shuffle_seed,
             pixel_range,
+            epochs=epochs,
             fitted=model,
             final=not fine_tune,
         )
     else:
-        compile_model(est, model, est.learning_rate, metrics, steps)
+        compile_model(est, model, est.learning_rate, metrics, steps, epochs)
         done = train_model(
             est,
             model,
@@ -258,6 +261,7 @@ def fit_transfer(est, X, data, pixel_range, metrics, seeds, rng):
             validation,
             shuffle_seed,
             pixel_range,
+            epochs=epochs,
             final=not fine_tune,
         )
     if not fine_tune:

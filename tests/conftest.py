@@ -11,6 +11,7 @@ from skcnn.datasets import load_digits_pair
 # such a tiny fit (1.46 s against 1.08 s per fit and predict, measured), and the
 # tests that read history_["accuracy"] ask for it.
 MINIMAL = {
+    "batch_norm": False,
     "global_pooling": None,
     "dropout": 0.5,
     "augment": None,

@@ -19,7 +19,12 @@ def _layer_summary(model):
 
 
 # What the published tutorial networks add to the options of the (today's) defaults.
-TUTORIAL = {"padding": "valid", "global_pooling": None, "augment": None}
+TUTORIAL = {
+    "padding": "valid",
+    "batch_norm": False,
+    "global_pooling": None,
+    "augment": None,
+}
 
 
 def test_mnist_7v8_tutorial_architecture():
@@ -169,6 +174,35 @@ def test_batch_norm_layers_and_parameters():
     assert sum(np.prod(w.shape) for w in model.trainable_weights) == 109
 
 
+def _batch_norms(model):
+    return [
+        x.name for x in model.layers if isinstance(x, keras.layers.BatchNormalization)
+    ]
+
+
+def test_batch_norm_auto_is_for_colour_images():
+    # "auto", the default: after each convolution of colour images, none for one
+    # channel; True and False whatever the channels.
+    both = ["block1_conv1_bn", "block2_conv1_bn"]
+    assert _batch_norms(build_cnn((8, 8, 3), filters=(4, 4))) == both
+    assert _batch_norms(build_cnn((8, 8, 3), (4, 4), batch_norm="auto")) == both
+    assert _batch_norms(build_cnn((8, 8, 1), filters=(4, 4))) == []
+    assert _batch_norms(build_cnn((8, 8, 1), (4, 4), batch_norm=True)) == both
+    assert _batch_norms(build_cnn((8, 8, 3), (4, 4), batch_norm=False)) == []
+
+
+def test_classifier_batch_norm_auto_follows_the_fitted_images(digits):
+    X, y = digits
+    params = {**MINIMAL, "filters": (4,), "epochs": 1, "random_state": 0}
+    del params["batch_norm"]
+    gray = CNNBinaryClassifier(**params).fit(X, y)
+    colour = CNNBinaryClassifier(**params).fit(np.repeat(X, 3, axis=-1), y)
+    assert _batch_norms(gray.model_) == []
+    assert _batch_norms(colour.model_) == ["block1_conv1_bn"]
+    # The parameter is left as given (a clone of either is the same estimator).
+    assert gray.get_params()["batch_norm"] == colour.batch_norm == "auto"
+
+
 @pytest.mark.parametrize(
     "global_pooling, layer",
     [
@@ -212,10 +246,8 @@ def test_bad_batch_norm_and_global_pooling(kwargs, error, match):
 def batch_norm_cnn(digits):
     X, y = digits
     params = {**MINIMAL, "filters": (8, 16), "epochs": 10, "batch_size": 16}
-    params["global_pooling"] = "average"
-    return CNNBinaryClassifier(
-        **params, learning_rate=0.01, batch_norm=True, random_state=0
-    ).fit(X, y)
+    params.update(global_pooling="average", batch_norm=True)
+    return CNNBinaryClassifier(**params, learning_rate=0.01, random_state=0).fit(X, y)
 
 
 def test_batch_norm_and_global_pooling_learn_the_digits(batch_norm_cnn, digits):

@@ -224,6 +224,30 @@ def test_without_early_stopping_runs_all_epochs(fitted_cnn):
     assert fitted_cnn.history_["accuracy"] != fitted_cnn.history_["loss"]
 
 
+def test_auto_epochs_resolution():
+    resolve = skcnn._training.resolve_epochs
+    assert resolve("auto", 999) == 100 and resolve("auto", 1000) == 60
+    assert resolve("auto", 10, backbone="mobilenet_v3_small") == 60
+    assert resolve(7, 10) == resolve(7, 5000) == 7
+
+
+@pytest.mark.parametrize("n_samples, epochs", [(999, 100), (1000, 60)])
+def test_auto_epochs_follow_the_images_fit_on(n_samples, epochs):
+    # 100 epochs from scratch for fewer than 1,000 images, 60 for more, and the
+    # cosine decay spans them (2 steps per epoch), ending near 0.
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 256, size=(n_samples, 4, 4, 1), dtype=np.uint8)
+    y = np.arange(n_samples) % 2
+    params = {**MINIMAL, "filters": (2,), "epochs": "auto", "batch_size": 500}
+    params.update(learning_rate_schedule="cosine", verbose=0, random_state=0)
+    clf = CNNBinaryClassifier(**params).fit(X, y)
+    assert clf.n_iter_ == len(clf.history_["loss"]) == epochs
+    assert clf.get_params()["epochs"] == "auto"
+    schedule = clf.model_.optimizer.get_config()["learning_rate"]
+    assert schedule["config"]["decay_steps"] == 2 * epochs
+    assert float(clf.model_.optimizer.learning_rate) == pytest.approx(0, abs=1e-5)
+
+
 def test_metrics_parameter(digits, fast_params):
     X, y = digits
     clf = CNNBinaryClassifier(
@@ -671,6 +695,6 @@ def test_batch_norm_predicts_well_after_a_short_fit(digits, fast_params):
     # stays near its initial 1 and inference-mode predictions are near chance
     # (0.507 measured).
     X, y = digits
-    params = {**fast_params, "global_pooling": "average"}
-    clf = CNNBinaryClassifier(**params, batch_norm=True, random_state=0).fit(X, y)
+    params = {**fast_params, "global_pooling": "average", "batch_norm": True}
+    clf = CNNBinaryClassifier(**params, random_state=0).fit(X, y)
     assert clf.score(X, y) > 0.85

@@ -116,6 +116,11 @@ def test_colour_modes_are_the_decoders():
 def test_default_epochs_are_the_classifiers():
     """The CLI writes the default epochs out (no Keras at `--help`): the same."""
     from skcnn import CNNBinaryClassifier
+    from skcnn._training import _AUTO_EPOCHS, _SMALL_SET, _SMALL_SET_EPOCHS
     from skcnn.cli._options import _DEFAULT_EPOCHS
 
-    assert _DEFAULT_EPOCHS == CNNBinaryClassifier().epochs
+    assert CNNBinaryClassifier().epochs == "auto"
+    assert _DEFAULT_EPOCHS == (
+        f"{_AUTO_EPOCHS}, or {_SMALL_SET_EPOCHS} for fewer than {_SMALL_SET:,} images "
+        "and no --backbone"
+    )

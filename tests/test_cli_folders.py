@@ -515,17 +515,14 @@ def test_filters_syntax(values, filters):
 @pytest.mark.parametrize(
     "argv, params",
     [
-        ([], {"epochs": 60}),  # the others left to CNNBinaryClassifier
-        (["--augment"], {"augment": AUTO_AUGMENT, "epochs": 60}),
+        ([], {}),  # all left to CNNBinaryClassifier
+        (["--augment"], {"augment": AUTO_AUGMENT}),
         (["--no-augment", "--epochs", "5"], {"augment": None, "epochs": 5}),
-        (["--batch-norm"], {"batch_norm": True, "epochs": 60}),
-        (["--no-batch-norm"], {"batch_norm": False, "epochs": 60}),
-        (["--global-pooling", "none"], {"global_pooling": None, "epochs": 60}),
-        (["--global-pooling", "max"], {"global_pooling": "max", "epochs": 60}),
-        (
-            ["--learning-rate-schedule", "none"],
-            {"learning_rate_schedule": None, "epochs": 60},
-        ),
+        (["--batch-norm"], {"batch_norm": True}),
+        (["--no-batch-norm"], {"batch_norm": False}),
+        (["--global-pooling", "none"], {"global_pooling": None}),
+        (["--global-pooling", "max"], {"global_pooling": "max"}),
+        (["--learning-rate-schedule", "none"], {"learning_rate_schedule": None}),
     ],
 )
 def test_options_turn_defaults_off(argv, params):
@@ -738,18 +735,22 @@ def test_train_summary_early_stopping_and_plurals(tmp_path, digits_dir, capsys):
     err = capsys.readouterr().err
     assert ", up to 1 epoch\n" in err and "1 epochs" not in err
     assert ": 1 epoch run. Saved" in err
-    argv = ["train", str(digits_dir), "--out", str(out), *TINY, "--epochs", "30"]
+    # Without --epochs: "auto", 100 epochs for this small folder.
+    i = TINY.index("--epochs")
+    argv = ["train", str(digits_dir), "--out", str(out), *TINY[:i], *TINY[i + 2 :]]
     argv += ["--validation-fraction", "0.5", "--n-iter-no-change", "2"]
     argv += ["--learning-rate", "0.3"]
     assert main(argv) == 0
-    summary = capsys.readouterr().err.strip().splitlines()[-1]
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[0].endswith(", up to 100 epochs")
+    summary = err[-1]
     clf = joblib.load(out)[-1]
-    assert clf.n_iter_no_change == 2
+    assert clf.n_iter_no_change == 2 and clf.epochs == "auto"
     losses = clf.history_["val_loss"]
     best = int(np.argmin(losses)) + 1
-    assert best < clf.n_iter_ < 30  # stopped early, after its best epoch
+    assert best < clf.n_iter_ < 100  # stopped early, after its best epoch
     assert getattr(clf, "best_epoch_", best) == best
-    assert f"{clf.n_iter_} epochs run of up to 30, stopped early" in summary
+    assert f"{clf.n_iter_} epochs run of up to 100, stopped early" in summary
     assert f"the model keeps epoch {best}, of lowest validation loss" in summary
     assert f"validation loss {losses[best - 1]:.3f}" in summary
 

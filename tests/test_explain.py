@@ -75,7 +75,8 @@ def bn_cnn(digits):
     """One block with batch normalization (and the default augmentation)."""
     X, y = digits
     params = {**TINY, "filters": (4,), "batch_size": 32, "augment": "auto"}
-    return CNNBinaryClassifier(**params, batch_norm=True, random_state=0).fit(X, y)
+    params["batch_norm"] = True
+    return CNNBinaryClassifier(**params, random_state=0).fit(X, y)
 
 
 @pytest.fixture(scope="module")

@@ -303,7 +303,7 @@ TABLE = [
         lambda c: {"params": {"epochs": -3}},
         InvalidParameterError,
         r"'epochs' parameter of CNNBinaryClassifier must be an int in the range "
-        r"\[1, inf\)\. Got -3",
+        r"\[1, inf\) or a str among \{'auto'\}\. Got -3",
         id="negative-epochs",
     ),
     pytest.param(

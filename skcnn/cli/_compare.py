@@ -301,7 +301,7 @@ def run(args):
             "n_samples": int(len(y)) - (n_test or 0),
             "image_shape": list(X.shape[1:]),
             "folds": None if n_test is not None else folds,
-            "epochs": params["epochs"],
+            "epochs": params.get("epochs", "auto"),
             "random_state": args.random_state,
             "models": results,
             "differences": differences,

@@ -94,9 +94,9 @@ def _filters_block(text):
 
 
 # --------------------------------------------------------------- arguments
-# CNNBinaryClassifier's default epochs, written out so that `skcnn --help` imports
-# no Keras (tests/test_cli.py checks it is the same).
-_DEFAULT_EPOCHS = 60
+# CNNBinaryClassifier's epochs="auto", written out so that `skcnn --help` imports no
+# Keras (tests/test_cli.py checks it against skcnn._training's).
+_DEFAULT_EPOCHS = "60, or 100 for fewer than 1,000 images and no --backbone"
 # Options that configure the CNN only (argparse `dest` -> option), all with
 # default=SUPPRESS: left out, they keep CNNBinaryClassifier's defaults.
 _CNN_OPTIONS = {
@@ -237,7 +237,7 @@ def _add_model_arguments(parser):
         action=argparse.BooleanOptionalAction,
         default=sup,
         help="batch normalization after every convolution, before its activation "
-        "(default: none)",
+        "(default: for colour images only)",
     )
     group.add_argument(
         "--global-pooling",
@@ -366,7 +366,6 @@ def _add_json(parser):
 def _cnn_params(args):
     """The CNNBinaryClassifier parameters the options of _add_model_arguments give."""
     params = {dest: getattr(args, dest) for dest in _CNN_OPTIONS if dest in args}
-    params.setdefault("epochs", _DEFAULT_EPOCHS)
     if "filters" in params:
         params["filters"] = tuple(params["filters"])
     if "dense_units" in params:

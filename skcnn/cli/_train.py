@@ -138,7 +138,6 @@ def run(args):
         classifier = CNNBinaryClassifier(**params, verbose=0 if args.quiet else 2)
         model = Pipeline([("imageloader", loader), ("cnnbinaryclassifier", classifier)])
         what = "a CNN"
-        epochs = f", up to {_plural(params['epochs'], 'epoch')}"
     skipped = f", {_plural(len(bad), 'unreadable file')} skipped" if bad else ""
     counts = f"({_counts(target, data.target_names)}{skipped})"
     tuned = args.target_sensitivity is not None or args.target_specificity is not None
@@ -149,6 +148,9 @@ def run(args):
         )
     positive = _positive_class(args, data.target_names) if tuned else None
     fit_on, held_out = _holdout(args, target) if tuned else (slice(None), None)
+    n_fit = len(target[fit_on])
+    if args.model != "baseline":
+        epochs = f", up to {_plural(_max_epochs(classifier, n_fit), 'epoch')}"
     height, width = image_size
     held = (
         f", holding out {_plural(len(held_out), 'image')} to choose the threshold"
@@ -169,7 +171,7 @@ def run(args):
                 args, fitted, files[held_out], target[held_out], positive
             )
     save_model_file(model, args.out)
-    done = "" if args.model == "baseline" else f": {_epochs_summary(fitted[-1])}"
+    done = "" if args.model == "baseline" else f": {_epochs_summary(fitted[-1], n_fit)}"
     trained = len(target) - (len(held_out) if tuned else 0)
     _progress(
         args,
@@ -242,7 +244,14 @@ def _with_threshold(args, fitted, files, target, positive):
     return model, sentence
 
 
-def _epochs_summary(cnn):
+def _max_epochs(cnn, n_samples):
+    """The epochs of ``cnn`` (its "auto" resolved) for a fit on ``n_samples``."""
+    from .._training import resolve_epochs
+
+    return resolve_epochs(cnn.epochs, n_samples, cnn.backbone)
+
+
+def _epochs_summary(cnn, n_samples):
     """Epochs run and, with early stopping, the epoch kept and its scores."""
     history = cnn.history_
     ran = f"{_plural(cnn.n_iter_, 'epoch')} run"
@@ -252,7 +261,8 @@ def _epochs_summary(cnn):
     if best is None:  # CNNBinaryClassifier without best_epoch_
         losses = history.get("val_loss", [])
         best = min(range(len(losses)), key=losses.__getitem__) + 1 if losses else 0
-    stopped = ", stopped early" if cnn.n_iter_ < cnn.epochs else ""
+    n_epochs = _max_epochs(cnn, n_samples)
+    stopped = ", stopped early" if cnn.n_iter_ < n_epochs else ""
     scores = [
         f"{label} {history[key][best - 1]:.3f}"
         for key, label in [
@@ -262,6 +272,6 @@ def _epochs_summary(cnn):
         if len(history.get(key, ())) >= best > 0
     ]
     return (
-        f"{ran} of up to {cnn.epochs}{stopped}; the model keeps epoch {best}, of "
+        f"{ran} of up to {n_epochs}{stopped}; the model keeps epoch {best}, of "
         f"lowest validation loss{' (' + ', '.join(scores) + ')' if scores else ''}"
     )
