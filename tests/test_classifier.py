@@ -231,14 +231,18 @@ def test_auto_epochs_resolution():
     assert resolve(7, 10) == resolve(7, 5000) == 7
 
 
-@pytest.mark.parametrize("n_samples, epochs", [(999, 100), (1000, 60)])
-def test_auto_epochs_follow_the_images_fit_on(n_samples, epochs):
-    # 100 epochs from scratch for fewer than 1,000 images, 60 for more, and the
-    # cosine decay spans them (2 steps per epoch), ending near 0.
+@pytest.mark.parametrize("n_samples, epochs", [(19, 3), (20, 2)])
+def test_auto_epochs_follow_the_images_fit_on(n_samples, epochs, monkeypatch):
+    # The rule scaled down (3 epochs below 20 images, else 2): fit resolves it on
+    # the number of images it is given, and the cosine decay spans the epochs
+    # resolved (2 steps each), ending near 0.
+    monkeypatch.setattr(skcnn._training, "_SMALL_SET", 20)
+    monkeypatch.setattr(skcnn._training, "_SMALL_SET_EPOCHS", 3)
+    monkeypatch.setattr(skcnn._training, "_AUTO_EPOCHS", 2)
     rng = np.random.default_rng(0)
     X = rng.integers(0, 256, size=(n_samples, 4, 4, 1), dtype=np.uint8)
     y = np.arange(n_samples) % 2
-    params = {**MINIMAL, "filters": (2,), "epochs": "auto", "batch_size": 500}
+    params = {**MINIMAL, "filters": (2,), "epochs": "auto", "batch_size": 10}
     params.update(learning_rate_schedule="cosine", verbose=0, random_state=0)
     clf = CNNBinaryClassifier(**params).fit(X, y)
     assert clf.n_iter_ == len(clf.history_["loss"]) == epochs

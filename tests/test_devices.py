@@ -117,7 +117,7 @@ _DATA_PARALLEL = textwrap.dedent(
     # One batch of all the samples per epoch: the gradient does not depend on
     # the order of the samples, so one device and two replicas train alike.
     params = dict(filters=(4,), epochs=2, batch_size=64, learning_rate=0.01,
-                  augment=None, dropout=0, random_state=0)
+                  augment=None, dropout=0, metrics=(), random_state=0)
     single = CNNBinaryClassifier(**params).fit(X, y)
     registry = ops._gradient_registry._registry
     before = len(registry)
@@ -199,7 +199,7 @@ _WORKER = textwrap.dedent(
     X, y = load_digits_pair(return_X_y=True)
     X, y = X[:320], y[:320]
     params = dict(filters=(4,), epochs=3, batch_size=32, learning_rate=0.01,
-                  augment=None, global_pooling=None, random_state=0)
+                  augment=None, global_pooling=None, metrics=(), random_state=0)
     reduce_per_replica = trainer.reduce_per_replica
     registry = ops._gradient_registry._registry
     with strategy.scope():
