@@ -133,7 +133,7 @@ def run(args):
             class_weight=args.class_weight, random_state=args.random_state
         )
         model = Pipeline([("imageloader", loader), *baseline.steps])
-        what, epochs = "the baseline", ""
+        what = "the baseline"
     else:
         classifier = CNNBinaryClassifier(**params, verbose=0 if args.quiet else 2)
         model = Pipeline([("imageloader", loader), ("cnnbinaryclassifier", classifier)])
@@ -149,8 +149,11 @@ def run(args):
     positive = _positive_class(args, data.target_names) if tuned else None
     fit_on, held_out = _holdout(args, target) if tuned else (slice(None), None)
     n_fit = len(target[fit_on])
-    if args.model != "baseline":
-        epochs = f", up to {_plural(_max_epochs(classifier, n_fit), 'epoch')}"
+    epochs = (
+        ""
+        if args.model == "baseline"
+        else f", up to {_plural(_max_epochs(model[-1], n_fit), 'epoch')}"
+    )
     height, width = image_size
     held = (
         f", holding out {_plural(len(held_out), 'image')} to choose the threshold"
