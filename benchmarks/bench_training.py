@@ -288,6 +288,7 @@ def backbone_twin(policy, backbone, weights):
 def make_networks(args):
     tutorial = {
         "batch_norm": False,
+        "test_time_augmentation": None,  # the tutorial predicts on the image alone
         "global_pooling": None,
         "learning_rate_schedule": None,
     }

@@ -103,6 +103,7 @@ cnn = make_pipeline(
         dropout=0.5,
         global_pooling=None,
         augment={"shear": 0.2, "zoom": 0.2, "flip": "horizontal"},
+        test_time_augmentation=None,
         learning_rate_schedule=None,
         epochs=args.epochs,
         random_state=0,

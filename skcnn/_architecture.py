@@ -4,6 +4,7 @@ import itertools
 import numbers
 
 import keras
+import numpy as np
 from keras import layers
 
 # Keras' RandomShear, with a configuration that loads back (see utils/_tf_compat.py).
@@ -34,6 +35,8 @@ AUTO_AUGMENT = {
 _AUGMENT_KEYS = ("flip", "rotation", "zoom", "shear", "translation", "contrast")
 # How the geometric augmentations resample, as Keras' layers name it.
 _INTERPOLATIONS = ("bilinear", "nearest")
+# augment["flip"] values that flip left and right.
+_HORIZONTAL_FLIPS = ("horizontal", "horizontal_and_vertical")
 
 
 def _augmentation_layers(augment, value_range, next_seed):
@@ -207,6 +210,36 @@ def resolve_batch_norm(batch_norm, input_shape):
             f"Received: batch_norm={batch_norm!r}"
         )
     return batch_norm
+
+
+def resolve_test_time_augmentation(value, *, augment, backbone, channels):
+    """``test_time_augmentation`` as "flip" or None: "auto" is "flip" for a
+    network trained from scratch (no ``backbone``) on colour images (3
+    ``channels``) with random horizontal flips in its ``augment``."""
+    if not (isinstance(value, str) and value == "auto"):
+        return value
+    if isinstance(augment, str) and augment == "auto":
+        augment = AUTO_AUGMENT
+    flips = isinstance(augment, dict) and augment.get("flip") in _HORIZONTAL_FLIPS
+    return "flip" if backbone is None and channels == 3 and flips else None
+
+
+def mirror_averaged(model):
+    """``model`` averaged with itself on the mirror image of its input (left and
+    right swapped), as the estimator predicts with
+    ``test_time_augmentation="flip"``. Built of standard layers only, so that
+    ``keras.saving.load_model(..., safe_mode=True)`` loads it: the mirror image
+    is a non-trainable ``Dense`` layer whose kernel is the anti-diagonal
+    permutation, applied along the width (exact for finite pixel values)."""
+    height, width, channels = model.input_shape[1:]
+    image = keras.Input(shape=(height, width, channels), name="image")
+    mirror = layers.Dense(width, use_bias=False, trainable=False, name="mirror")
+    across = layers.Permute((1, 3, 2), name="width_last")(image)
+    flipped = layers.Permute((1, 3, 2), name="width_back")(mirror(across))
+    mirror.set_weights([np.eye(width, dtype="float32")[::-1]])
+    both = [model(image), model(flipped)]
+    output = layers.Average(name="mean_with_mirror")(both)
+    return keras.Model(image, output, name=f"{model.name}_with_mirror")
 
 
 def build_cnn(

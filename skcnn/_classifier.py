@@ -37,7 +37,7 @@ from ._training import (
     check_callbacks,
     check_metrics,
     compile_model,
-    make_batches,
+    predict_positive,
     resolve_epochs,
     split_validation,
     train_model,
@@ -126,6 +126,16 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
         :func:`build_cnn`) and ``"interpolation"`` ("bilinear" or "nearest"). The
         COVID X-ray tutorial's recipe is ``{"shear": 0.2, "zoom": 0.2, "flip":
         "horizontal"}``. Contrast assumes uint8 pixels, or float pixels in [0, 1].
+
+    test_time_augmentation : {"flip", "auto"} or None, default="auto"
+        "flip": every prediction (``predict_proba``, ``decision_function``,
+        ``predict``, :func:`~skcnn.explain.grad_cam`, the network
+        :func:`~skcnn.export_keras` writes) is the mean of the network's output
+        on the image and on its mirror image, at twice the cost. None: the image
+        only. "auto": "flip" for a network trained from scratch on colour images
+        with horizontal flips in ``augment``, as measured on the shared datasets
+        (the user guide's "Accuracy on real images"). Read when predicting, so
+        ``set_params`` changes it on a fitted estimator.
 
     backbone : {"mobilenet_v3_small", "mobilenet_v3_large", "efficientnet_b0", \
             "resnet50", "efficientnet_lite0"} or None, default=None
@@ -322,13 +332,9 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
     fine-tuning example; features computed once are computed without them.
 
     uint8 pixels are scaled by 1/255 inside the network (a ``Rescaling`` layer), so
-    the data stays uint8 in memory; the fitted network applies the same scaling to
-    whatever it is given at predict time. Float input is used as it is. The fitted
-    model records its pixel scale (``pixel_range_``) and refuses, with a message
-    naming both scales, images in the other common scale: float pixels in [0, 1]
-    (``X / 255``, as Keras tutorials prepare them) for a model trained on uint8
-    images, or 0-255 pixels (uint8 or image files) for a model trained on floats
-    in [0, 1].
+    the data stays uint8 in memory; float input is used as it is. Images in the
+    other common scale than ``pixel_range_`` (``X / 255`` for a model trained on
+    uint8 images, say) are refused with an error naming both scales.
 
     Examples
     --------
@@ -340,18 +346,12 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
     (3,)
     """
 
-    # Models saved before `metrics` existed were fitted without metrics.
-    # Models saved before `backbone` existed have no backbone.
-    _SAVED_WITHOUT = {
-        "metrics": None,
-        "backbone": None,
-        "weights": "imagenet",
-        "fine_tune_layers": 0,
-        "fine_tune_epochs": 10,
-        "fine_tune_learning_rate": 1e-5,
-        "strategy": None,
-        "dtype_policy": None,
-    }
+    # Parameters of models saved before they existed: what those models did.
+    _SAVED_WITHOUT = dict(
+        metrics=None, backbone=None, weights="imagenet", fine_tune_layers=0,
+        fine_tune_epochs=10, fine_tune_learning_rate=1e-5, strategy=None,
+        dtype_policy=None, test_time_augmentation=None,
+    )  # fmt: skip
 
     _parameter_constraints = {
         "filters": ["array-like", Interval(numbers.Integral, 1, None, closed="left")],
@@ -367,6 +367,7 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
         "batch_norm": ["boolean", StrOptions({"auto"})],
         "global_pooling": [StrOptions({"average", "max"}), None],
         "augment": [dict, StrOptions({"auto"}), None],
+        "test_time_augmentation": [StrOptions({"flip", "auto"}), None],
         "backbone": [StrOptions(set(BACKBONES)), None],
         "weights": [str, os.PathLike, None],
         "fine_tune_layers": [
@@ -413,6 +414,7 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
         batch_norm="auto",
         global_pooling="average",
         augment="auto",
+        test_time_augmentation="auto",
         backbone=None,
         weights="imagenet",
         fine_tune_layers=0,
@@ -449,6 +451,7 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
         self.batch_norm = batch_norm
         self.global_pooling = global_pooling
         self.augment = augment
+        self.test_time_augmentation = test_time_augmentation
         self.backbone = backbone
         self.weights = weights
         self.fine_tune_layers = fine_tune_layers
@@ -640,9 +643,7 @@ class CNNBinaryClassifier(_VersionedPickleMixin, ClassifierMixin, BaseEstimator)
         _check_pixel_range(X, getattr(self, "pixel_range_", None), type(self).__name__)
         verbose = 1 if self.verbose == 1 and len(X) > self.batch_size else 0
         with silence_retracing_warnings(), _file_errors(X) as errors:
-            dataset = make_batches(self, (X, None, None, None), errors)
-            proba = self.model_.predict(dataset, verbose=verbose)
-        return proba[: len(X), 0].astype(np.float64)
+            return predict_positive(self, X, errors, verbose)
 
     def predict_proba(self, X):
         """Probability of each class.

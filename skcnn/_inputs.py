@@ -426,6 +426,7 @@ def make_dataset(
     shuffle_seed=None,
     errors=None,
     infos=None,
+    mirror=False,
 ):
     """A batched tf.data pipeline over the rows of X, shuffled when seeded.
 
@@ -438,10 +439,11 @@ def make_dataset(
     Without y (prediction), the last batch is padded with zeros to
     ``batch_size`` rows: the network then always runs on batches of one shape,
     and the prediction of a sample does not depend on which other samples
-    share its batch.
+    share its batch. With ``mirror``, the images are mirrored (left and right
+    swapped), for test-time augmentation.
     """
     if y is None and X.dtype != object:
-        return _padded_batches(X, batch_size)
+        return _padded_batches(X[:, :, ::-1] if mirror else X, batch_size)
     arrays = tuple(a for a in (X, y, weights) if a is not None)
     indices = tf.data.Dataset.range(len(X))
     if shuffle_seed is not None:
@@ -461,6 +463,8 @@ def make_dataset(
         parts = [tf.gather(t, idx) for t in tensors]
         if decode is not None:
             parts[0] = decode(parts[0], tf.gather(infos, idx))
+        if mirror:
+            parts[0] = tf.reverse(parts[0], axis=[2])
         if y is None:
             missing = batch_size - tf.shape(parts[0])[0]
             return tf.pad(parts[0], [[0, missing], [0, 0], [0, 0], [0, 0]])

@@ -558,6 +558,11 @@ def _describe(metadata):
         f"{scale}. Output: for each image, the probability of class "
         f"{metadata['positive_class']!r} (the classes: {metadata['classes']})."
     )
+    if metadata.get("test_time_augmentation") == "flip":
+        text += (
+            " The output is the mean of the network's output on the image and on "
+            "its mirror image, as the estimator predicts."
+        )
     if "decision_threshold" in metadata:
         label = metadata["decision_class"]
         of = "" if label == metadata["positive_class"] else " (1 - the output)"
@@ -580,16 +585,18 @@ def export_keras(estimator, path):
     ignores it when loading the network): ``classes`` (the two labels in
     ``classes_`` order), ``positive_class`` (``classes_[1]``, the class the
     output is the probability of), ``input_shape`` (``[height, width,
-    channels]``), ``pixel_range`` (the fitted ``pixel_range_``, the scale of the
-    pixels the network takes: ``[0, 255]`` after training on uint8 images,
-    image files or float images up to 255, uint8 or float alike; ``[0, 1]``
-    for float pixels in [0, 1]; ``null`` for input that is neither, or a
-    network fitted before skcnn recorded the scale, without the 1/255
-    ``Rescaling`` of uint8 input), ``description``, the same in a sentence,
-    ``format`` (``"skcnn-keras-export"``) and ``skcnn_version``; for a
-    ``FixedThresholdClassifier`` (as ``skcnn train --target-sensitivity``
-    saves), also ``decision_threshold`` and ``decision_class``, the rule it
-    predicts by. Read it with
+    channels]``), ``test_time_augmentation`` ("flip": the network averages its
+    output on each image and its mirror image, as the estimator predicts with
+    ``test_time_augmentation``; else null), ``pixel_range`` (the fitted
+    ``pixel_range_``, the scale of the pixels the network takes: ``[0, 255]``
+    after training on uint8 images, image files or float images up to 255,
+    uint8 or float alike; ``[0, 1]`` for float pixels in [0, 1]; ``null`` for
+    input that is neither, or a network fitted before skcnn recorded the
+    scale, without the 1/255 ``Rescaling`` of uint8 input), ``description``,
+    the same in a sentence, ``format`` (``"skcnn-keras-export"``) and
+    ``skcnn_version``; for a ``FixedThresholdClassifier`` (as ``skcnn train
+    --target-sensitivity`` saves), also ``decision_threshold`` and
+    ``decision_class``, the rule it predicts by. Read it with
     ``zipfile`` and ``json``, as in the example.
 
     Parameters
@@ -631,8 +638,10 @@ def export_keras(estimator, path):
     from sklearn.utils.validation import check_is_fitted
 
     from . import __version__
+    from ._architecture import mirror_averaged
     from ._classifier import CNNBinaryClassifier
     from ._threshold import split_threshold
+    from ._training import predicts_with_flips
 
     cnn, decision = split_threshold(estimator)
     if hasattr(cnn, "steps"):
@@ -654,6 +663,7 @@ def export_keras(estimator, path):
         "positive_class": classes[1],
         "input_shape": [int(n) for n in cnn.image_shape_],
         "pixel_range": _pixel_range(cnn),
+        "test_time_augmentation": "flip" if predicts_with_flips(cnn) else None,
     }
     if decision is not None:
         metadata["decision_threshold"] = decision[0]
@@ -664,7 +674,10 @@ def export_keras(estimator, path):
         # Keras insists on the .keras extension: save beside, then move.
         with tempfile.TemporaryDirectory(dir=os.path.dirname(temp)) as folder:
             keras_path = os.path.join(folder, "model.keras")
-            cnn.model_.save(keras_path)
+            network = cnn.model_
+            if metadata["test_time_augmentation"] == "flip":
+                network = mirror_averaged(network)
+            network.save(keras_path)
             with zipfile.ZipFile(keras_path, "a") as archive:
                 archive.writestr(_EXPORT_METADATA, json.dumps(metadata, indent=2))
             os.replace(keras_path, temp)

@@ -13,6 +13,7 @@ import keras
 import numpy as np
 from sklearn.model_selection import train_test_split
 
+from ._architecture import resolve_test_time_augmentation
 from ._devices import check_even_batches, loss_scaled
 from ._inputs import _file_errors, make_dataset
 from .utils._tf_compat import multi_worker_fit, silence_retracing_warnings
@@ -314,7 +315,7 @@ def split_validation(est, data, seed):
     )
 
 
-def make_batches(est, data, errors, shuffle_seed=None):
+def make_batches(est, data, errors, shuffle_seed=None, mirror=False):
     """make_dataset over ``data``: X, y, weights and file infos (each or None),
     at ``est``'s ``image_shape_`` and ``batch_size``."""
     if data is None:
@@ -327,7 +328,36 @@ def make_batches(est, data, errors, shuffle_seed=None):
         shuffle_seed=shuffle_seed,
         errors=errors,
         infos=infos,
+        mirror=mirror,
     )
+
+
+def predicts_with_flips(est):
+    """Whether the fitted ``est``'s ``test_time_augmentation`` resolves to "flip"."""
+    resolved = resolve_test_time_augmentation(
+        est.test_time_augmentation,
+        augment=est.augment,
+        backbone=est.backbone,
+        channels=est.image_shape_[-1],
+    )
+    return resolved == "flip"
+
+
+def predict_positive(est, X, errors, verbose):
+    """The fitted network's output for validated X (images or file paths): the
+    probability of the positive class, as float64; with test-time flips, the
+    mean of each image's and its mirror image's (in float32, as the exported
+    network's ``Average`` layer computes it)."""
+    mirrors = [False, True] if predicts_with_flips(est) else [False]
+    outputs = [
+        est.model_.predict(
+            make_batches(est, (X, None, None, None), errors, mirror=mirror),
+            verbose=verbose,
+        )
+        for mirror in mirrors
+    ]
+    output = outputs[0] if len(outputs) == 1 else (outputs[0] + outputs[1]) / 2
+    return output[: len(X), 0].astype(np.float64)
 
 
 def _set_fitted(est, model, history, n_epochs, best_epoch, pixel_range):

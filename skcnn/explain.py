@@ -18,6 +18,7 @@ from ._inputs import (
     validate_predict_input,
 )
 from ._threads import size_thread_pools
+from ._training import predicts_with_flips
 
 _CONV_LAYERS = (layers.Conv2D, layers.DepthwiseConv2D, layers.SeparableConv2D)
 # What finishes a convolution of build_cnn(batch_norm=True): its normalization
@@ -93,6 +94,10 @@ def grad_cam(estimator, X, *, target_class=None, layer=None, batch_size=32):
 
     The network runs in inference mode (augmentation off, batch normalization
     with its moving statistics); the estimator and its network are not changed.
+    With test-time flips (the estimator's ``test_time_augmentation``), as its
+    prediction averages the image's and its mirror image's, the heatmap is
+    that of the sum of the image's map and of the mirror image's map mirrored
+    back, divided by its maximum.
 
     Examples
     --------
@@ -116,6 +121,7 @@ def grad_cam(estimator, X, *, target_class=None, layer=None, batch_size=32):
     X = validate_predict_input(cnn, X)
     _check_pixel_range(X, getattr(cnn, "pixel_range_", None), type(cnn).__name__)
     size = tuple(model.input_shape[1:3])
+    mirrored = predicts_with_flips(cnn)
     heatmaps = []
     with _file_errors(X) as errors:
         # Batches as predict_proba makes them (the last one padded with zeros).
@@ -124,13 +130,10 @@ def grad_cam(estimator, X, *, target_class=None, layer=None, batch_size=32):
         )
         for images in batches:
             images = tf.cast(images, tf.float32)
-            with tf.GradientTape() as tape:
-                # Every operation recorded, whatever the variables' trainable flags.
-                tape.watch(images)
-                maps, logits = forward(images)
-                scores = sign * logits
-            grads = tape.gradient(scores, maps)
-            heatmaps.append(_heatmaps(maps, grads, size))
+            cams = _cams(forward, images, sign, size)
+            if mirrored:  # the mirror image's map, mirrored back
+                cams += tf.reverse(_cams(forward, images[:, :, ::-1], sign, size), [2])
+            heatmaps.append(_normalized(cams))
     return np.concatenate(heatmaps)[: len(X)]
 
 
@@ -299,12 +302,22 @@ def _through(model, path, stop):
     return run
 
 
-def _heatmaps(maps, grads, size):
-    """Grad-CAM of feature ``maps`` (batch, rows, cols, channels) and the
-    gradients of the scores with respect to them, at ``size`` (height, width),
-    each divided by its maximum."""
+def _cams(forward, images, sign, size):
+    """Grad-CAM of ``images`` (a float32 batch), at ``size`` (height, width), not
+    yet divided by its maximum: the feature maps of ``forward``, weighed by the
+    mean gradient of the score (``sign`` times the logit) with respect to each."""
+    with tf.GradientTape() as tape:
+        # Every operation recorded, whatever the variables' trainable flags.
+        tape.watch(images)
+        maps, logits = forward(images)
+        scores = sign * logits
+    grads = tape.gradient(scores, maps)
     weights = tf.reduce_mean(grads, axis=(1, 2))
     cams = tf.nn.relu(tf.einsum("bhwc,bc->bhw", maps, weights))
-    cams = tf.image.resize(cams[..., None], size, method="bilinear")[..., 0]
+    return tf.image.resize(cams[..., None], size, method="bilinear")[..., 0]
+
+
+def _normalized(cams):
+    """Each of ``cams`` divided by its maximum (zeros stay zeros), as float32."""
     peaks = tf.reduce_max(cams, axis=(1, 2), keepdims=True)
     return tf.math.divide_no_nan(cams, peaks).numpy().astype(np.float32)

@@ -53,6 +53,29 @@ def fitted_cnn(digits):
     )
 
 
+@pytest.fixture(scope="session")
+def patches():
+    """64 RGB 16x16 uint8 images of dark noise; class 1 (odd indices) has a bright
+    5x5 patch somewhere, class 0 none: a task that mirror images do not change."""
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 64, size=(64, 16, 16, 3), dtype=np.uint8)
+    y = np.arange(64) % 2
+    for i in np.flatnonzero(y):
+        row, col = rng.integers(0, 12, size=2)
+        X[i, row : row + 5, col : col + 5] = 255
+    return X, y
+
+
+@pytest.fixture(scope="session")
+def mirror_cnn(patches):
+    """A CNN fitted on ``patches`` with random horizontal flips: colour images
+    from scratch, so test_time_augmentation="auto" predicts with mirror images."""
+    from skcnn import CNNBinaryClassifier
+
+    params = FAST | {"augment": {"flip": "horizontal"}, "epochs": 5}
+    return CNNBinaryClassifier(**params, random_state=0).fit(*patches)
+
+
 @pytest.fixture
 def fast_params():
     return dict(FAST)

@@ -268,3 +268,44 @@ def test_batch_norm_predicts_in_inference_mode(batch_norm_cnn, digits):
     reversed_batch = batch_norm_cnn.predict_proba(X[:40][::-1])[-1:]
     np.testing.assert_allclose(alone, in_batch, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(alone, reversed_batch, rtol=1e-5, atol=1e-6)
+
+
+# --------------------------------------------------- test-time augmentation
+@pytest.mark.parametrize(
+    "value, augment, backbone, channels, expected",
+    [
+        ("auto", "auto", None, 3, "flip"),
+        ("auto", {"flip": "horizontal", "zoom": 0.1}, None, 3, "flip"),
+        ("auto", {"flip": "horizontal_and_vertical"}, None, 3, "flip"),
+        ("auto", "auto", None, 1, None),  # grayscale
+        ("auto", "auto", "mobilenet_v3_small", 3, None),  # a backbone
+        ("auto", None, None, 3, None),  # trained without flips
+        ("auto", {"flip": "vertical"}, None, 3, None),
+        ("auto", {"zoom": 0.1}, None, 3, None),
+        ("flip", None, "resnet50", 1, "flip"),  # given: as given
+        (None, "auto", None, 3, None),
+    ],
+)
+def test_test_time_augmentation_auto_rule(value, augment, backbone, channels, expected):
+    from skcnn._architecture import resolve_test_time_augmentation
+
+    got = resolve_test_time_augmentation(
+        value, augment=augment, backbone=backbone, channels=channels
+    )
+    assert got == expected
+
+
+def test_mirror_averaged_is_the_mean_with_the_mirror_image():
+    from skcnn._architecture import mirror_averaged
+
+    model = build_cnn((5, 7, 3), (4,), augment=None, rescale=1 / 255, seed=0)
+    images = np.random.default_rng(0).uniform(0, 255, (6, 5, 7, 3)).astype("float32")
+    averaged = mirror_averaged(model)
+    # The mirror image, left and right swapped (the width, not the height), exactly.
+    mirror = keras.Model(averaged.input, averaged.get_layer("width_back").output)
+    np.testing.assert_array_equal(mirror(images).numpy(), images[:, :, ::-1])
+    expected = (model(images).numpy() + model(images[:, :, ::-1]).numpy()) / 2
+    got = averaged(images).numpy()
+    np.testing.assert_allclose(got, expected, rtol=1e-6)
+    assert np.abs(got - model(images).numpy()).max() > 1e-4  # not the image alone
+    assert not averaged.get_layer("mirror").trainable

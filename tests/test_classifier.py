@@ -702,3 +702,59 @@ def test_batch_norm_predicts_well_after_a_short_fit(digits, fast_params):
     params = {**fast_params, "global_pooling": "average", "batch_norm": True}
     clf = CNNBinaryClassifier(**params, random_state=0).fit(X, y)
     assert clf.score(X, y) > 0.85
+
+
+# --------------------------------------------------- test-time augmentation
+def _logit(p):
+    return np.log(p) - np.log1p(-p)
+
+
+def test_test_time_flip_averages_the_mirror_images(mirror_cnn, patches, tmp_path):
+    X, _ = patches
+    assert mirror_cnn.test_time_augmentation == "auto"  # resolved to "flip"
+    plain = mirror_cnn.model_.predict(X, verbose=0)[:, 0]
+    mirrored = mirror_cnn.model_.predict(X[:, :, ::-1], verbose=0)[:, 0]
+    proba = mirror_cnn.predict_proba(X)
+    np.testing.assert_allclose(proba[:, 1], (plain + mirrored) / 2, rtol=1e-6)
+    assert np.abs(proba[:, 1] - plain).max() > 1e-3  # not the image alone
+    np.testing.assert_allclose(proba[:, 0], 1 - proba[:, 1])
+    np.testing.assert_allclose(
+        mirror_cnn.decision_function(X), _logit(proba[:, 1]), rtol=1e-6
+    )
+    expected = mirror_cnn.classes_[(proba[:, 1] > 0.5).astype(int)]
+    np.testing.assert_array_equal(mirror_cnn.predict(X), expected)
+    # Streamed from image files: the same mirror images, the same predictions.
+    paths = write_pngs(tmp_path, X)
+    np.testing.assert_allclose(mirror_cnn.predict_proba(paths), proba, atol=1e-6)
+
+
+def test_test_time_augmentation_is_read_when_predicting(mirror_cnn, patches):
+    X, _ = patches
+    plain = mirror_cnn.model_.predict(X, verbose=0)[:, 0]
+    mirrored = mirror_cnn.model_.predict(X[:, :, ::-1], verbose=0)[:, 0]
+    try:
+        mirror_cnn.set_params(test_time_augmentation=None)
+        np.testing.assert_allclose(mirror_cnn.predict_proba(X)[:, 1], plain, rtol=1e-6)
+        # "flip" whatever the images and the augmentation.
+        mirror_cnn.set_params(test_time_augmentation="flip", augment=None)
+        got = mirror_cnn.predict_proba(X)[:, 1]
+        np.testing.assert_allclose(got, (plain + mirrored) / 2, rtol=1e-6)
+    finally:
+        mirror_cnn.set_params(
+            test_time_augmentation="auto", augment={"flip": "horizontal"}
+        )
+
+
+def test_test_time_augmentation_auto_is_off_for_grayscale(digits):
+    X, y = digits
+    params = {
+        **MINIMAL,
+        "filters": (4,),
+        "epochs": 1,
+        "augment": {"flip": "horizontal"},
+    }
+    cnn = CNNBinaryClassifier(**params, random_state=0).fit(X, y)
+    plain = cnn.model_.predict(X, verbose=0)[:, 0]
+    np.testing.assert_allclose(cnn.predict_proba(X)[:, 1], plain, rtol=1e-6)
+    cnn.set_params(test_time_augmentation="flip")
+    assert np.abs(cnn.predict_proba(X)[:, 1] - plain).max() > 1e-4

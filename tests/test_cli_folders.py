@@ -11,10 +11,12 @@ import pytest
 from PIL import Image
 from sklearn.base import clone
 
+from skcnn import CNNBinaryClassifier
 from skcnn._architecture import AUTO_AUGMENT
 from skcnn.cli import main
 from skcnn.datasets import load_digits_pair
 
+from . import conftest
 from .conftest import write_image_folder
 
 # Cheap and small; without augmentation (0.6 s more per fit), which
@@ -520,6 +522,8 @@ def test_filters_syntax(values, filters):
         (["--no-augment", "--epochs", "5"], {"augment": None, "epochs": 5}),
         (["--batch-norm"], {"batch_norm": True}),
         (["--no-batch-norm"], {"batch_norm": False}),
+        (["--test-time-flip"], {"test_time_augmentation": "flip"}),
+        (["--no-test-time-flip"], {"test_time_augmentation": None}),
         (["--global-pooling", "none"], {"global_pooling": None}),
         (["--global-pooling", "max"], {"global_pooling": "max"}),
         (["--learning-rate-schedule", "none"], {"learning_rate_schedule": None}),
@@ -693,6 +697,21 @@ def test_train_infers_size_and_colour_mode(tmp_path, capsys):
     assert joblib.load(out)[0].color_mode == "rgb"
 
 
+def test_train_says_it_predicts_with_test_time_flips(tmp_path, patches, capsys):
+    X, y = patches
+    root = write_image_folder(tmp_path / "rgb", {"a": X[y == 0], "b": X[y == 1]})
+    out = tmp_path / "m.joblib"
+    argv = ["train", str(root), "--out", str(out), "--filters", "2", "--epochs", "1"]
+    words = "mean of the probabilities of each image and of its mirror image"
+    assert main(argv) == 0  # colour images, from scratch, flipped in training
+    assert words in capsys.readouterr().err.splitlines()[-1]
+    cnn = joblib.load(out)[-1]
+    assert cnn.test_time_augmentation == "auto" and cnn.image_shape_[-1] == 3
+    assert main([*argv, "--no-test-time-flip"]) == 0
+    assert words not in capsys.readouterr().err
+    assert joblib.load(out)[-1].test_time_augmentation is None
+
+
 # ------------------------------------------------------ path-fitted CNN
 
 
@@ -762,6 +781,18 @@ def test_export_says_what_the_network_takes_and_gives(model_path, tmp_path, caps
     assert "16x16 grayscale images, shape (n, 16, 16, 1)" in err
     assert "pixel values 0-255, rescaled inside" in err
     assert "the probability of class 'seven' (the other class is 'eight')" in err
+
+
+def test_export_says_the_network_averages_mirror_images(mirror_cnn, digits):
+    from skcnn.cli._export import _network_contract
+
+    contract = _network_contract(mirror_cnn)
+    assert "16x16 rgb images, shape (n, 16, 16, 3)" in contract
+    assert (
+        "(the other class is '0'), averaged over the image and its mirror" in contract
+    )
+    cnn = CNNBinaryClassifier(**conftest.TINY, random_state=0).fit(*digits)
+    assert "mirror" not in _network_contract(cnn)
 
 
 # ----------------------------------------------------------- compare --test

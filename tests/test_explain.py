@@ -117,15 +117,22 @@ def test_heatmaps_show_the_evidence_for_each_class(squares_cnn, squares_test):
     assert mass_in(negative, TOP_LEFT).mean() < 0.25
 
 
-def cam(model, features, X, sign, size):
+def cam(model, features, X, sign, size, mirrored=False):
     """CAM (Zhou et al., CVPR 2016) of the network ``model`` whose ``features``
     tensor is globally average pooled, then weighed by the output unit: the
     feature maps weighted by the output weights (negated for ``sign`` -1),
-    without the negative part, upsampled to ``size``, divided by the maximum."""
-    maps = keras.Model(model.inputs[0], features)(X.astype(np.float32)).numpy()
-    weights = sign * model.get_layer("output").kernel.numpy()[:, 0]
-    cams = tf.image.resize(np.maximum(maps @ weights, 0)[..., None], size)
-    cams = cams.numpy()[..., 0]
+    without the negative part, upsampled to ``size``, divided by the maximum.
+    ``mirrored``: plus, before the division, the mirror image's, mirrored back."""
+
+    def undivided(X):
+        maps = keras.Model(model.inputs[0], features)(X.astype(np.float32)).numpy()
+        weights = sign * model.get_layer("output").kernel.numpy()[:, 0]
+        cams = tf.image.resize(np.maximum(maps @ weights, 0)[..., None], size)
+        return cams.numpy()[..., 0]
+
+    cams = undivided(X)
+    if mirrored:
+        cams += undivided(X[:, :, ::-1])[:, :, ::-1]
     peaks = cams.max(axis=(1, 2), keepdims=True)
     return np.divide(cams, peaks, out=np.zeros_like(cams), where=peaks > 0)
 
@@ -139,6 +146,30 @@ def test_equals_cam_for_a_global_average_pooling_network(squares_cnn, squares_te
         expected = cam(model, features, X, sign, (SIDE, SIDE))
         got = grad_cam(squares_cnn, X, target_class=target_class)
         assert_allclose(got, expected, atol=1e-5)
+
+
+def test_with_test_time_flips(squares_cnn, squares_test):
+    """The heatmap of a prediction averaged with the mirror image's: the image's
+    map plus the mirror image's mirrored back, so that the heatmap of a mirror
+    image is the mirror image of the heatmap."""
+    X, _ = squares_test
+    model = squares_cnn.model_
+    features = model.get_layer("block2_conv1").output
+    plain = grad_cam(squares_cnn, X)
+    try:
+        squares_cnn.set_params(test_time_augmentation="flip")
+        for target_class, sign in [(1, 1), (0, -1)]:
+            expected = cam(model, features, X, sign, (SIDE, SIDE), mirrored=True)
+            got = grad_cam(squares_cnn, X, target_class=target_class)
+            check_heatmaps(got, len(X), (SIDE, SIDE))
+            assert_allclose(got, expected, atol=1e-5)
+        got = grad_cam(squares_cnn, X)
+        assert_allclose(
+            grad_cam(squares_cnn, X[:, :, ::-1]), got[:, :, ::-1], atol=1e-5
+        )
+        assert np.abs(got - plain).max() > 0.1
+    finally:
+        squares_cnn.set_params(test_time_augmentation="auto")
 
 
 def test_batches_and_input_forms_give_the_same_heatmaps(squares_cnn, squares_test):

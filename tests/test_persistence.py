@@ -152,6 +152,8 @@ def test_models_saved_before_load_and_predict_the_same(
         assert params["cnnbinaryclassifier__metrics"] == (
             None if saved_by == "460cafb" else ("accuracy",)
         )
+        # Saved before it existed: predicting on the images alone, as then.
+        assert params["cnnbinaryclassifier__test_time_augmentation"] is None
     assert repr(model)
 
 
@@ -546,8 +548,28 @@ def test_export_keras_records_classes_and_input(tmp_path, fitted_cnn, digits):
     assert metadata["positive_class"] == 8
     assert metadata["input_shape"] == [8, 8, 1]
     assert metadata["pixel_range"] == [0, 255]  # uint8 digits, rescaled inside
+    assert metadata["test_time_augmentation"] is None
+    assert "mirror" not in metadata["description"]
     assert "the probability of class 8" in metadata["description"]
     assert "[0, 255]" in metadata["description"]
+
+
+def test_export_keras_with_test_time_flips(tmp_path, mirror_cnn, patches):
+    X, _ = patches
+    path = tmp_path / "net.keras"
+    metadata = skcnn.export_keras(mirror_cnn, path)
+    assert metadata["test_time_augmentation"] == "flip"
+    assert (
+        "mean of the network's output on the image and on its mirror image"
+        in (metadata["description"])
+    )
+    network = keras.saving.load_model(path, safe_mode=True)
+    expected = mirror_cnn.predict_proba(X)[:, 1]
+    np.testing.assert_allclose(network.predict(X, verbose=0)[:, 0], expected, rtol=1e-6)
+    # And through skcnn.save, in the estimator.
+    skcnn.save(mirror_cnn, tmp_path / "m.skcnn")
+    loaded = skcnn.load(tmp_path / "m.skcnn")
+    np.testing.assert_array_equal(loaded.predict_proba(X)[:, 1], expected)
 
 
 @pytest.mark.parametrize(

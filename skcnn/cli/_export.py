@@ -46,6 +46,7 @@ def _network_contract(model):
 
     from .._image import ImageLoader
     from .._threshold import split_threshold
+    from .._training import predicts_with_flips
 
     model, decision = split_threshold(model)
     steps = getattr(model, "steps", None)
@@ -68,6 +69,9 @@ def _network_contract(model):
         else ""
     )
     negative, positive = (str(c) for c in cnn.classes_)
+    averaged = ""
+    if predicts_with_flips(cnn):
+        averaged = ", averaged over the image and its mirror image"
     rule = ""
     if decision is not None:
         threshold, label = decision[0], str(decision[1])
@@ -79,5 +83,5 @@ def _network_contract(model):
     return (
         f"It takes {height}x{width} {mode} images, shape (n, {height}, {width}, "
         f"{channels}), {scale}{resize}, and outputs the probability of class "
-        f"{positive!r} (the other class is {negative!r}).{rule}"
+        f"{positive!r} (the other class is {negative!r}){averaged}.{rule}"
     )

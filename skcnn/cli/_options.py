@@ -109,6 +109,7 @@ _CNN_OPTIONS = {
     "batch_norm": "--batch-norm",
     "global_pooling": "--global-pooling",
     "augment": "--augment",
+    "test_time_augmentation": "--test-time-flip",
     "learning_rate": "--learning-rate",
     "weight_decay": "--weight-decay",
     "learning_rate_schedule": "--learning-rate-schedule",
@@ -255,6 +256,15 @@ def _add_model_arguments(parser):
         "from scratch, off with --backbone)",
     )
     group.add_argument(
+        "--test-time-flip",
+        dest="test_time_augmentation",
+        action=argparse.BooleanOptionalAction,
+        default=sup,
+        help="predict the mean of the probabilities of each image and of its "
+        "mirror image (default: on for colour images from scratch with "
+        "augmentation, off for grayscale and with --backbone or --no-augment)",
+    )
+    group.add_argument(
         "--learning-rate",
         type=_positive_float,
         default=sup,
@@ -374,6 +384,10 @@ def _cnn_params(args):
         from .._architecture import AUTO_AUGMENT
 
         params["augment"] = dict(AUTO_AUGMENT) if params["augment"] else None
+    if "test_time_augmentation" in params:
+        params["test_time_augmentation"] = (
+            "flip" if params["test_time_augmentation"] else None
+        )
     for dest in ("global_pooling", "learning_rate_schedule"):
         if params.get(dest) == "none":
             params[dest] = None

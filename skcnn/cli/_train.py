@@ -113,6 +113,7 @@ def run(args):
     from .._classifier import CNNBinaryClassifier
     from .._image import ImageLoader
     from .._persist import save_model_file
+    from .._training import predicts_with_flips
 
     _check_output(args.out)
     params = _cnn_params(args)
@@ -175,6 +176,11 @@ def run(args):
             )
     save_model_file(model, args.out)
     done = "" if args.model == "baseline" else f": {_epochs_summary(fitted[-1], n_fit)}"
+    if args.model != "baseline" and predicts_with_flips(fitted[-1]):
+        done += (
+            ". It predicts the mean of the probabilities of each image and of its "
+            "mirror image (test-time flips)"
+        )
     trained = len(target) - (len(held_out) if tuned else 0)
     _progress(
         args,
