@@ -439,11 +439,14 @@ def make_dataset(
     Without y (prediction), the last batch is padded with zeros to
     ``batch_size`` rows: the network then always runs on batches of one shape,
     and the prediction of a sample does not depend on which other samples
-    share its batch. With ``mirror``, the images are mirrored (left and right
-    swapped), for test-time augmentation.
+    share its batch. With ``mirror`` (prediction only), each such batch is
+    followed, in the same tensor of ``2 * batch_size`` rows, by its mirror
+    images (left and right swapped), for test-time augmentation: each image
+    is read and decoded once.
     """
     if y is None and X.dtype != object:
-        return _padded_batches(X[:, :, ::-1] if mirror else X, batch_size)
+        batches = _padded_batches(X, batch_size)
+        return batches.map(_with_mirror_images) if mirror else batches
     arrays = tuple(a for a in (X, y, weights) if a is not None)
     indices = tf.data.Dataset.range(len(X))
     if shuffle_seed is not None:
@@ -463,17 +466,21 @@ def make_dataset(
         parts = [tf.gather(t, idx) for t in tensors]
         if decode is not None:
             parts[0] = decode(parts[0], tf.gather(infos, idx))
-        if mirror:
-            parts[0] = tf.reverse(parts[0], axis=[2])
         if y is None:
             missing = batch_size - tf.shape(parts[0])[0]
-            return tf.pad(parts[0], [[0, missing], [0, 0], [0, 0], [0, 0]])
+            images = tf.pad(parts[0], [[0, missing], [0, 0], [0, 0], [0, 0]])
+            return _with_mirror_images(images) if mirror else images
         return tuple(parts)
 
     batches = indices.batch(batch_size).map(
         batch, num_parallel_calls=tf.data.AUTOTUNE if decode else None
     )
     return batches.prefetch(tf.data.AUTOTUNE)
+
+
+def _with_mirror_images(images):
+    """A batch of images followed by their mirror images (width reversed)."""
+    return tf.concat([images, tf.reverse(images, axis=[2])], axis=0)
 
 
 def _padded_batches(X, batch_size):

@@ -347,17 +347,14 @@ def predict_positive(est, X, errors, verbose):
     """The fitted network's output for validated X (images or file paths): the
     probability of the positive class, as float64; with test-time flips, the
     mean of each image's and its mirror image's (in float32, as the exported
-    network's ``Average`` layer computes it)."""
-    mirrors = [False, True] if predicts_with_flips(est) else [False]
-    outputs = [
-        est.model_.predict(
-            make_batches(est, (X, None, None, None), errors, mirror=mirror),
-            verbose=verbose,
-        )
-        for mirror in mirrors
-    ]
-    output = outputs[0] if len(outputs) == 1 else (outputs[0] + outputs[1]) / 2
-    return output[: len(X), 0].astype(np.float64)
+    network's ``Average`` layer computes it), from batches holding both."""
+    mirror = predicts_with_flips(est)
+    dataset = make_batches(est, (X, None, None, None), errors, mirror=mirror)
+    output = est.model_.predict(dataset, verbose=verbose)[:, 0]
+    if mirror:  # per batch: batch_size images, then their mirror images
+        halves = output.reshape(-1, 2, est.batch_size)
+        output = ((halves[:, 0] + halves[:, 1]) / 2).ravel()
+    return output[: len(X)].astype(np.float64)
 
 
 def _set_fitted(est, model, history, n_epochs, best_epoch, pixel_range):
